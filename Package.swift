@@ -1,0 +1,54 @@
+// swift-tools-version:5.10
+import PackageDescription
+
+let package = Package(
+    name: "netplug",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "netplug-host", targets: ["netplug-host"]),
+        .library(name: "NetplugServer", targets: ["NetplugServer"]),
+        .library(name: "NetplugCore", targets: ["NetplugCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // jansson, the C JSON library every wire byte goes through.
+        .systemLibrary(
+            name: "CJansson",
+            pkgConfig: "jansson",
+            providers: [.apt(["libjansson-dev"])]
+        ),
+        // What Swift's Glibc import hides (_GNU_SOURCE): posix_spawn extras, pipe2, pidfd, wait macros.
+        .target(name: "CSpawn"),
+        .target(
+            name: "NetplugCore",
+            dependencies: ["CJansson"]
+        ),
+        .target(
+            name: "NetplugServer",
+            dependencies: [
+                "NetplugCore", "CSpawn",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "netplug-host",
+            dependencies: [
+                "NetplugServer", "NetplugCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "NetplugCoreTests", dependencies: ["NetplugCore"]),
+        .testTarget(
+            name: "NetplugLiveTests",
+            dependencies: ["NetplugCore", "NetplugServer"]
+        ),
+    ]
+)

@@ -1,0 +1,24 @@
+#ifndef NETPLUG_CSPAWN_H
+#define NETPLUG_CSPAWN_H
+#include <sys/types.h>
+
+/* The pipes and process of one running hook. Our ends are non-blocking and close-on-exec. */
+typedef struct {
+    pid_t pid;
+    int stdin_fd;   /* write end of the hook's stdin */
+    int stdout_fd;  /* read end of the hook's stdout */
+    int stderr_fd;  /* read end of the hook's stderr */
+    int pid_fd;     /* pidfd: readable once the hook has exited */
+} netplug_child;
+
+/* Starts `path` with posix_spawn in a new process group, in `cwd`, with every signal
+   reset to its default and an empty mask, and only fds 0-2 open.
+   Returns 0, or an errno value (nothing is left open on failure). */
+int netplug_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
+                  netplug_child *child);
+
+int netplug_wifexited(int status);
+int netplug_wexitstatus(int status);
+int netplug_wifsignaled(int status);
+int netplug_wtermsig(int status);
+#endif

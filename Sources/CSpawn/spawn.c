@@ -1,0 +1,75 @@
+#define _GNU_SOURCE
+#include "cspawn.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void close_pair(int p[2]) {
+    if (p[0] >= 0) close(p[0]);
+    if (p[1] >= 0) close(p[1]);
+}
+
+int netplug_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
+                  netplug_child *child) {
+    int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+    int rc = 0;
+    /* O_CLOEXEC on every end: only the dup2 copies (0, 1, 2) survive into the hook, and no
+       other hook spawned concurrently inherits our ends. */
+    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
+        rc = errno;
+        close_pair(in); close_pair(out); close_pair(err);
+        return rc;
+    }
+
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attr);
+
+    posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+    if (cwd) posix_spawn_file_actions_addchdir_np(&actions, cwd);
+    /* Belt and braces: descriptors opened without O_CLOEXEC by libraries stay out too. */
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+
+    /* The host ignores SIGPIPE (and NIO may ignore more); the hook must start with defaults. */
+    sigset_t all, none;
+    sigfillset(&all);
+    sigemptyset(&none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    /* Its own process group, so a timeout can end the hook and everything it started. */
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+
+    pid_t pid = -1;
+    rc = posix_spawn(&pid, path, &actions, &attr, argv, envp);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    close(in[0]); close(out[1]); close(err[1]);
+    if (rc != 0) {
+        close(in[1]); close(out[0]); close(err[0]);
+        return rc;
+    }
+    fcntl(in[1], F_SETFL, O_NONBLOCK);
+    fcntl(out[0], F_SETFL, O_NONBLOCK);
+    fcntl(err[0], F_SETFL, O_NONBLOCK);
+
+    child->pid = pid;
+    child->stdin_fd = in[1];
+    child->stdout_fd = out[0];
+    child->stderr_fd = err[0];
+    /* pidfd tells us the hook exited even while a grandchild still holds its stdout open. */
+    child->pid_fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    return 0;
+}
+
+int netplug_wifexited(int status) { return WIFEXITED(status); }
+int netplug_wexitstatus(int status) { return WEXITSTATUS(status); }
+int netplug_wifsignaled(int status) { return WIFSIGNALED(status); }
+int netplug_wtermsig(int status) { return WTERMSIG(status); }

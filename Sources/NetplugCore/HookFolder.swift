@@ -1,0 +1,144 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A hook file that serves one method.
+public struct HookFile: Sendable, Equatable {
+    /// Absolute path, what posix_spawn runs.
+    public let path: String
+    /// Path inside the hooks folder (`Join.sh`, `ipam/RequestPool.py`): how messages name it.
+    public let name: String
+}
+
+/// What the folder says about one method, right now.
+public enum HookLookup: Sendable, Equatable {
+    case hook(HookFile)
+    case none
+    /// The method has a hook that must not run (not executable, claimed twice, insecure).
+    case unusable(String)
+}
+
+/// What start-up (and `check`) found in a hooks folder.
+public struct FolderReport: Sendable {
+    public var errors: [String] = []
+    public var warnings: [String] = []
+    public var hooks: [String: HookFile] = [:]
+}
+
+/// Which file serves which method. The folder is read again on every call, so editing,
+/// adding or removing a hook takes effect at once; only method names are ever looked up.
+public struct HookFolder: Sendable {
+    public let root: String
+    public let allowInsecure: Bool
+
+    public init(root: String, allowInsecure: Bool = false) {
+        self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
+        self.allowInsecure = allowInsecure
+    }
+
+    /// Whether the folder serves the IPAM protocol too.
+    public var hasIpam: Bool { isDirectory(root + "/ipam") }
+
+    public func lookup(_ method: Method) -> HookLookup {
+        let folder = method.family.hookSubfolder.map { root + "/" + $0 } ?? root
+        let prefix = method.family.hookSubfolder.map { $0 + "/" } ?? ""
+        let claimants = entries(of: folder).filter { HookFolder.split($0)?.stem == method.name }
+        guard let first = claimants.first else { return .none }
+        if claimants.count > 1 {
+            let names = claimants.sorted().map { prefix + $0 }.joined(separator: " and ")
+            return .unusable("two hooks claim \(method.fullName): \(names); remove one")
+        }
+        let file = HookFile(path: folder + "/" + first, name: prefix + first)
+        if let problem = problem(with: file, folder: folder) { return .unusable(problem) }
+        return .hook(file)
+    }
+
+    /// Everything that makes the server refuse to start, and what it only warns about.
+    public func check() -> FolderReport {
+        var report = FolderReport()
+        guard isDirectory(root) else {
+            report.errors.append("\(root): the hooks folder does not exist or is not a folder")
+            return report
+        }
+        var folders: [(path: String, family: Family)] = [(root, .networkDriver)]
+        if hasIpam { folders.append((root + "/ipam", .ipamDriver)) }
+        for (folder, family) in folders {
+            if !allowInsecure, let problem = insecurity(folder) { report.errors.append(problem) }
+            let methods = Methods.inFamily(family)
+            let names = methods.map(\.name)
+            var claims: [String: [String]] = [:]
+            for entry in entries(of: folder).sorted() {
+                let path = folder + "/" + entry
+                if family == .networkDriver && entry == "ipam" && isDirectory(path) { continue }
+                guard let (stem, _) = HookFolder.split(entry), names.contains(stem) else {
+                    let stem = HookFolder.split(entry)?.stem ?? entry
+                    let hint = Suggest.closest(to: stem, among: names).map { "; did you mean \($0)?" } ?? ""
+                    report.warnings.append("\(path): not a hook name (\(family.rawValue) methods are \(names.joined(separator: ", "))), so it is never run\(hint)")
+                    continue
+                }
+                claims[stem, default: []].append(entry)
+            }
+            for method in methods {
+                switch lookup(method) {
+                case .hook(let file): report.hooks[method.fullName] = file
+                case .unusable(let problem): report.errors.append(problem)
+                case .none: break
+                }
+            }
+        }
+        return report
+    }
+
+    /// File names are `Method` or `Method.ext` (one extension); hidden files are not hooks.
+    static func split(_ fileName: String) -> (stem: String, ext: String?)? {
+        guard !fileName.hasPrefix(".") else { return nil }
+        let parts = fileName.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        if parts.count == 1 { return (fileName, nil) }
+        guard !parts[1].isEmpty, !parts[1].contains(".") else { return nil }
+        return (String(parts[0]), String(parts[1]))
+    }
+
+    private func problem(with file: HookFile, folder: String) -> String? {
+        var info = stat()
+        guard stat(file.path, &info) == 0 else { return "hook \(file.name) cannot be read: \(errnoText())" }
+        guard info.st_mode & S_IFMT == S_IFREG else { return "hook \(file.name) is not a regular file" }
+        guard access(file.path, X_OK) == 0 else { return "hook \(file.name) is not executable; run chmod +x \(file.path)" }
+        if !allowInsecure {
+            if let problem = insecurity(file.path, mode: info.st_mode) { return problem }
+            if let problem = insecurity(folder) { return problem }
+        }
+        return nil
+    }
+
+    /// Hooks run as root: like sshd's StrictModes, refuse what others could rewrite.
+    private func insecurity(_ path: String, mode: mode_t? = nil) -> String? {
+        var bits = mode
+        if bits == nil {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return nil }
+            bits = info.st_mode
+        }
+        guard let bits, bits & (S_IWGRP | S_IWOTH) != 0 else { return nil }
+        return "\(path) is writable by group or others, and hooks run as root; run chmod go-w \(path) (or start with --allow-insecure-hooks)"
+    }
+
+    private func entries(of folder: String) -> [String] {
+        guard let dir = opendir(folder) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    private func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
+    }
+}
+
+public func errnoText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }

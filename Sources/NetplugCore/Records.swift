@@ -1,0 +1,163 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The records the host keeps for hooks (CONTRACT section 8): one JSON file per network and
+/// per endpoint under the state folder, each written atomically and durably.
+public struct Records: Sendable {
+    public let stateDir: String
+    public var networksDir: String { stateDir + "/networks" }
+    public var endpointsDir: String { stateDir + "/endpoints" }
+
+    public init(stateDir: String) { self.stateDir = stateDir }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public func networkPath(_ id: String) -> String { networksDir + "/" + id + ".json" }
+    public func endpointPath(_ id: String) -> String { endpointsDir + "/" + id + ".json" }
+
+    public func prepare() throws {
+        for folder in [stateDir, networksDir, endpointsDir] {
+            try Records.makeFolder(folder)
+        }
+    }
+
+    /// Creates a folder and its parents (mode 0755), like `mkdir -p`.
+    public static func makeFolder(_ path: String) throws {
+        var built = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            built += "/" + part
+            if mkdir(built, 0o755) != 0 && errno != EEXIST {
+                throw Failure(description: "cannot create \(built): \(errnoText())")
+            }
+        }
+    }
+
+    public func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// The record at `path`, nil when there is none; a damaged record throws, naming the file.
+    public func read(_ path: String) throws -> JSON? {
+        guard let bytes = try Records.readFile(path) else { return nil }
+        do {
+            let value = try JSON.parse(bytes)
+            guard value.isObject else { throw Failure(description: "\(path): damaged record: not a JSON object") }
+            return value
+        } catch let error as JSONParseError {
+            throw Failure(description: "\(path): damaged record: \(error)")
+        }
+    }
+
+    /// Temporary file, fsync, rename, fsync of the folder: a crash leaves the old record or the new one.
+    public func write(_ record: JSON, to path: String) throws {
+        var bytes = record.bytes
+        bytes.append(0x0A)
+        try writeAtomically(bytes, to: path)
+    }
+
+    public func writeText(_ text: String, to path: String) throws {
+        try writeAtomically(Array(text.utf8), to: path)
+    }
+
+    func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        let folder = String(path[..<path.lastIndex(of: "/")!])
+        let temporary = "\(folder)/.\(path.split(separator: "/").last!).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw Failure(description: "cannot write \(temporary): \(errnoText())") }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                let reason = errnoText()
+                close(fd)
+                unlink(temporary)
+                throw Failure(description: "cannot write \(temporary): \(reason)")
+            }
+            written += n
+        }
+        guard fsync(fd) == 0 else {
+            let reason = errnoText()
+            close(fd)
+            unlink(temporary)
+            throw Failure(description: "cannot flush \(temporary) to disk: \(reason)")
+        }
+        close(fd)
+        guard rename(temporary, path) == 0 else {
+            let reason = errnoText()
+            unlink(temporary)
+            throw Failure(description: "cannot rename \(temporary) to \(path): \(reason)")
+        }
+        try Records.syncFolder(folder)
+    }
+
+    public func remove(_ path: String) throws {
+        if unlink(path) != 0 && errno != ENOENT {
+            throw Failure(description: "cannot remove \(path): \(errnoText())")
+        }
+        try Records.syncFolder(String(path[..<path.lastIndex(of: "/")!]))
+    }
+
+    /// One record as `state` and start-up see it.
+    public struct Entry: Sendable {
+        public let kind: String
+        public let id: String
+        public let path: String
+        public let record: JSON?
+        public let problem: String?
+    }
+
+    /// Every record, damaged ones included (with the reason), networks first.
+    public func list() -> [Entry] {
+        var entries: [Entry] = []
+        for (kind, folder) in [("network", networksDir), ("endpoint", endpointsDir)] {
+            for name in Records.fileNames(in: folder).sorted() where name.hasSuffix(".json") && !name.hasPrefix(".") {
+                let path = folder + "/" + name
+                let id = String(name.dropLast(5))
+                do {
+                    entries.append(Entry(kind: kind, id: id, path: path, record: try read(path), problem: nil))
+                } catch {
+                    entries.append(Entry(kind: kind, id: id, path: path, record: nil, problem: "\(error)"))
+                }
+            }
+        }
+        return entries
+    }
+
+    static func fileNames(in folder: String) -> [String] {
+        guard let dir = opendir(folder) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    static func readFile(_ path: String) throws -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT { return nil }
+            throw Failure(description: "cannot read \(path): \(errnoText())")
+        }
+        defer { close(fd) }
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { throw Failure(description: "cannot read \(path): \(errnoText())") }
+            if n == 0 { return result }
+            result.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    static func syncFolder(_ folder: String) throws {
+        let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw Failure(description: "cannot open \(folder): \(errnoText())") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw Failure(description: "cannot flush \(folder) to disk: \(errnoText())") }
+    }
+}

@@ -1,0 +1,110 @@
+import Logging
+import NetplugCore
+
+/// Path → method → checked request → per-network order → backend → answer, with one log
+/// line per call. Everything a request can get wrong is answered here, before any driver runs.
+public final class Dispatcher: Sendable {
+    public let backend: any PluginBackend
+    let logger: Logger
+    let locks = NetworkLocks()
+    static let maxBody = 1 << 20
+
+    public init(backend: any PluginBackend, logger: Logger) {
+        self.backend = backend
+        self.logger = logger
+    }
+
+    public func handle(path: String, body: [UInt8]) async -> Answer {
+        let started = HookRunner.now()
+        if path == Methods.activatePath {
+            let families = backend.implements().map { JSON.string($0.rawValue) }
+            return Answer(status: 200, body: .object(["Implements": .array(families)]))
+        }
+        guard let method = Methods.method(atPath: path), backend.implements().contains(method.family) else {
+            let shown = path.count > 100 ? String(path.prefix(100)) + "..." : path
+            logger.info("unknown path", metadata: ["http.path": "\(shown)", "http.status": "404"])
+            return .error(404, "netplug-host does not serve \(shown): not implemented")
+        }
+        let call: Call
+        switch Dispatcher.check(method: method, body: body) {
+        case .failure(let answer):
+            logger.info("\(method.fullName) refused", metadata: [
+                "call.method": "\(method.fullName)", "http.status": "\(answer.status)",
+                "error": "\(answer.errorText ?? "")",
+            ])
+            return answer
+        case .success(let checked, let unknownKeys):
+            call = checked
+            if !unknownKeys.isEmpty {
+                logger.warning("\(method.fullName) request has unknown keys: \(unknownKeys.joined(separator: ", "))")
+            }
+        }
+
+        let served = await locks.withLock(call.networkID) { await self.backend.serve(call) }
+
+        let milliseconds = (HookRunner.now() - started) * 1000
+        var metadata: Logger.Metadata = [
+            "call.method": "\(method.fullName)",
+            "hook": "\(served.handler)",
+            "http.status": "\(served.answer.status)",
+            "call.duration_ms": "\(String(format3(milliseconds)))",
+        ]
+        if let id = call.networkID { metadata["network"] = "\(id.prefix(12))" }
+        if let id = call.endpointID { metadata["endpoint"] = "\(id.prefix(12))" }
+        if served.answer.status != 200, let text = served.answer.errorText { metadata["error"] = "\(text)" }
+        logger.info("\(method.fullName)", metadata: metadata)
+        if !served.stderr.isEmpty {
+            for line in String(decoding: served.stderr, as: UTF8.self).split(whereSeparator: \.isNewline) {
+                logger.info("\(line)", metadata: ["hook": "\(served.handler)", "hook.stream": "stderr"])
+            }
+        }
+        if !served.answer.unknownKeys.isEmpty {
+            logger.warning("\(served.handler) answered with unknown keys: \(served.answer.unknownKeys.joined(separator: ", "))",
+                           metadata: ["call.method": "\(method.fullName)"])
+        }
+        return served.answer
+    }
+
+    enum Checked {
+        case success(Call, unknownKeys: [String])
+        case failure(Answer)
+    }
+
+    /// The request checks of CONTRACT section 6: an object (or nothing, or null) that fits
+    /// the method's schema, with well-formed IDs.
+    static func check(method: Method, body: [UInt8]) -> Checked {
+        if body.count > maxBody {
+            return .failure(.error(413, "the \(method.fullName) request is larger than 1 MiB"))
+        }
+        let request: JSON
+        var hookInput = body
+        if !body.contains(where: { !Outcome.isWhitespace($0) }) {
+            request = .object()
+            hookInput = Array("{}".utf8)
+        } else {
+            do {
+                request = try JSON.parse(body)
+            } catch {
+                return .failure(.error(400, "the \(method.fullName) request is not valid JSON at \(error)"))
+            }
+            if request.isNull {
+                return .success(Call(method: method, request: .object(), body: Array("{}".utf8), networkID: nil, endpointID: nil), unknownKeys: [])
+            }
+        }
+        let report = Schema.check(request, against: method.request)
+        if let problem = report.problem {
+            let text = problem.hasPrefix("the answer") ? "the request" + problem.dropFirst("the answer".count) : problem
+            return .failure(.error(400, "bad \(method.fullName) request: \(text)"))
+        }
+        let call = Call(method: method, request: request, body: hookInput,
+                        networkID: request.member("NetworkID")?.string,
+                        endpointID: request.member("EndpointID")?.string)
+        return .success(call, unknownKeys: report.unknownKeys)
+    }
+}
+
+func format3(_ value: Double) -> String {
+    let thousandths = Int((value * 1000).rounded())
+    let fraction = String(thousandths % 1000)
+    return "\(thousandths / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+}

@@ -1,0 +1,151 @@
+import Logging
+import NetplugCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The settings of the hook-running driver.
+public struct HookDriverSettings: Sendable {
+    public var hooks: HookFolder
+    public var name: String
+    public var stateDir: String
+    public var timeout: Double
+    public var scope: String
+
+    public init(hooks: HookFolder, name: String, stateDir: String, timeout: Double = 30, scope: String = "local") {
+        self.hooks = hooks
+        self.name = name
+        self.stateDir = stateDir
+        self.timeout = timeout
+        self.scope = scope
+    }
+}
+
+/// The driver whose methods are executables in a folder: each call runs the method's hook
+/// (or answers the default), and the records hooks need are kept here.
+public final class HookDriver: PluginBackend {
+    public let settings: HookDriverSettings
+    let records: Records
+    let logger: Logger
+    /// The host's environment without NETPLUG_ variables, which are set per call.
+    let baseEnvironment: [String]
+
+    public init(settings: HookDriverSettings, logger: Logger) {
+        self.settings = settings
+        self.records = Records(stateDir: settings.stateDir)
+        self.logger = logger
+        var environment: [String] = []
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if !text.hasPrefix("NETPLUG_") { environment.append(text) }
+            pointer += 1
+        }
+        self.baseEnvironment = environment
+    }
+
+    public func implements() -> [Family] {
+        settings.hooks.hasIpam ? [.networkDriver, .ipamDriver] : [.networkDriver]
+    }
+
+    public func serve(_ call: Call) async -> Served {
+        let method = call.method
+        switch settings.hooks.lookup(method) {
+        case .none:
+            return Served(answer: defaultAnswer(method), handler: "default")
+        case .unusable(let problem):
+            return Served(answer: .error(500, problem), handler: "refused")
+        case .hook(let file):
+            let launch = HookLaunch(file: file, methodName: method.fullName, workingDirectory: settings.hooks.root,
+                                    environment: environment(for: call), timeout: settings.timeout)
+            let result = await HookRunner.run(launch, stdin: call.body)
+            var answer = Outcome.answer(for: method, hook: file.name, result: result, context: context())
+            if answer.status == 200, let failure = keepRecord(call, answer: answer) {
+                answer = .error(500, failure)
+            }
+            return Served(answer: answer, handler: file.name, stderr: result.stderr)
+        }
+    }
+
+    func context() -> DefaultContext {
+        var context = DefaultContext(scope: settings.scope)
+        if case .hook = settings.hooks.lookup(Methods.named("NetworkDriver.GwAllocCheck")!) {
+            context.hasGwAllocCheckHook = true
+        }
+        return context
+    }
+
+    func defaultAnswer(_ method: Method) -> Answer {
+        switch method.defaultAnswer {
+        case .json(let make):
+            return Answer(status: 200, body: make(context()))
+        case .notImplemented:
+            return .error(404, "no hook serves \(method.fullName): add \(method.hookStem) to the hooks folder, since IPAM cannot invent pools or addresses")
+        }
+    }
+
+    func environment(for call: Call) -> [String] {
+        var environment = baseEnvironment
+        environment.append("NETPLUG_METHOD=\(call.method.fullName)")
+        environment.append("NETPLUG_PLUGIN=\(settings.name)")
+        environment.append("NETPLUG_STATE_DIR=\(settings.stateDir)")
+        // IDs were checked against Docker's format before any hook could see them.
+        if let id = call.networkID {
+            environment.append("NETPLUG_NETWORK_ID=\(id)")
+            let path = records.networkPath(id)
+            if records.exists(path) { environment.append("NETPLUG_NETWORK_FILE=\(path)") }
+        }
+        if let id = call.endpointID {
+            environment.append("NETPLUG_ENDPOINT_ID=\(id)")
+            let path = records.endpointPath(id)
+            if records.exists(path) { environment.append("NETPLUG_ENDPOINT_FILE=\(path)") }
+        }
+        return environment
+    }
+
+    /// Section 8: after a successful call, the record changes it implies. A record that cannot
+    /// be saved fails the call, because the next hook would miss what it relies on.
+    func keepRecord(_ call: Call, answer: Answer) -> String? {
+        guard call.method.family == .networkDriver, let network = call.networkID else { return nil }
+        do {
+            switch call.method.name {
+            case "CreateNetwork":
+                try records.write(.object(["NetworkID": .string(network), "Request": call.request, "Response": answer.body]),
+                                  to: records.networkPath(network))
+            case "DeleteNetwork":
+                try records.remove(records.networkPath(network))
+            case "CreateEndpoint":
+                guard let endpoint = call.endpointID else { return nil }
+                try records.write(.object(["NetworkID": .string(network), "EndpointID": .string(endpoint),
+                                           "Request": call.request, "Response": answer.body]),
+                                  to: records.endpointPath(endpoint))
+            case "Join", "Leave":
+                guard let endpoint = call.endpointID else { return nil }
+                let path = records.endpointPath(endpoint)
+                let record: JSON
+                do {
+                    record = try records.read(path)?.copy()
+                        ?? .object(["NetworkID": .string(network), "EndpointID": .string(endpoint)])
+                } catch {
+                    logger.warning("\(error); writing a new record")
+                    record = .object(["NetworkID": .string(network), "EndpointID": .string(endpoint)])
+                }
+                if call.method.name == "Join" {
+                    record.set("Join", .object(["Request": call.request, "Response": answer.body]))
+                } else {
+                    guard record["Join"] != nil else { return nil }
+                    record.remove("Join")
+                }
+                try records.write(record, to: path)
+            case "DeleteEndpoint":
+                guard let endpoint = call.endpointID else { return nil }
+                try records.remove(records.endpointPath(endpoint))
+            default:
+                return nil
+            }
+        } catch {
+            return "\(call.method.fullName) succeeded, but netplug-host could not keep its record: \(error)"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,175 @@
+import CSpawn
+import NetplugCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How one hook is started: everything but the request.
+public struct HookLaunch: Sendable {
+    public var file: HookFile
+    /// argv[1]: the full method name, so one script can serve several methods.
+    public var methodName: String
+    public var workingDirectory: String
+    /// `KEY=value` strings, the whole environment.
+    public var environment: [String]
+    public var timeout: Double
+    /// After SIGTERM at the timeout, how long before SIGKILL.
+    public var killGrace: Double = 2
+}
+
+/// The only code that starts processes. Each hook runs through posix_spawn in its own
+/// process group, on a worker thread (never an event loop), with its output capped and a
+/// staged stop (TERM, then KILL to the whole group) at the timeout.
+public enum HookRunner {
+    static let stderrKeep = 64 * 1024
+
+    public static func run(_ launch: HookLaunch, stdin: [UInt8]) async -> HookResult {
+        await withCheckedContinuation { continuation in
+            WorkerPool.shared.submit {
+                continuation.resume(returning: runBlocking(launch, stdin: stdin))
+            }
+        }
+    }
+
+    /// Blocks the calling thread until the hook has exited (or been stopped).
+    public static func runBlocking(_ launch: HookLaunch, stdin: [UInt8]) -> HookResult {
+        ignoreSIGPIPE
+        var child = netplug_child()
+        let argv = [launch.file.path, launch.methodName]
+        let rc = withCStringArray(argv) { argvPointer in
+            withCStringArray(launch.environment) { envPointer in
+                netplug_spawn(launch.file.path, argvPointer, envPointer, launch.workingDirectory, &child)
+            }
+        }
+        if rc != 0 { return HookResult(exit: .notStarted(startFailure(rc))) }
+        return supervise(child, launch: launch, stdin: stdin)
+    }
+
+    private static func supervise(_ child: netplug_child, launch: HookLaunch, stdin: [UInt8]) -> HookResult {
+        var stdinFD = child.stdin_fd, stdoutFD = child.stdout_fd, stderrFD = child.stderr_fd
+        let pidFD = child.pid_fd
+        var stdout: [UInt8] = [], stderr: [UInt8] = []
+        var written = 0
+        var overflowed = false, timedOut = false, killed = false
+        var status: Int32 = 0
+        let deadline = now() + launch.timeout
+        var killAt = Double.infinity
+
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
+        defer {
+            scratch.deallocate()
+            for fd in [stdinFD, stdoutFD, stderrFD, pidFD] where fd >= 0 { close(fd) }
+        }
+        if stdin.isEmpty { close(stdinFD); stdinFD = -1 }
+
+        var exited = false
+        while !exited {
+            let current = now()
+            if !timedOut && current >= deadline {
+                timedOut = true
+                kill(-child.pid, SIGTERM)
+                killAt = current + launch.killGrace
+            }
+            if !killed && current >= killAt {
+                killed = true
+                kill(-child.pid, SIGKILL)
+            }
+            var fds: [pollfd] = []
+            if stdinFD >= 0 { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
+            if stdoutFD >= 0 { fds.append(pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)) }
+            if stderrFD >= 0 { fds.append(pollfd(fd: stderrFD, events: Int16(POLLIN), revents: 0)) }
+            if pidFD >= 0 { fds.append(pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0)) }
+            let next = min(timedOut ? killAt : deadline, killed ? current + 1 : .infinity)
+            var waitMs = Int32(max(0, min((next - current) * 1000, 1000)).rounded(.up))
+            if pidFD < 0 { waitMs = min(waitMs, 10) }  // no pidfd: look for the exit ourselves
+            let ready = poll(&fds, nfds_t(fds.count), waitMs)
+            if ready < 0 && errno != EINTR { break }
+
+            for entry in fds where entry.revents != 0 {
+                if entry.fd == stdinFD {
+                    let n = stdin.withUnsafeBytes { write(stdinFD, $0.baseAddress! + written, $0.count - written) }
+                    if n > 0 { written += n }
+                    // Done, or the hook closed its stdin (EPIPE): either way, end of file.
+                    if written == stdin.count || (n < 0 && errno != EAGAIN && errno != EINTR) || entry.revents & Int16(POLLERR) != 0 {
+                        close(stdinFD); stdinFD = -1
+                    }
+                } else if entry.fd == stdoutFD {
+                    if !drain(stdoutFD, into: &stdout, scratch: scratch) { close(stdoutFD); stdoutFD = -1 }
+                    if stdout.count > Outcome.stdoutLimit && !overflowed {
+                        overflowed = true
+                        kill(-child.pid, SIGKILL)
+                        close(stdoutFD); stdoutFD = -1
+                    }
+                } else if entry.fd == stderrFD {
+                    if !drain(stderrFD, into: &stderr, scratch: scratch) { close(stderrFD); stderrFD = -1 }
+                    if stderr.count > 2 * stderrKeep { stderr.removeFirst(stderr.count - stderrKeep) }
+                } else if entry.fd == pidFD {
+                    exited = true
+                }
+            }
+            if pidFD < 0 && waitpid(child.pid, &status, WNOHANG) == child.pid { exited = true }
+        }
+        if pidFD >= 0 {
+            while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
+        }
+        // The hook is gone; whatever it wrote is already in the pipes. Children it left
+        // behind may hold them open, so read what is there now and stop.
+        if stdoutFD >= 0 && !overflowed { _ = drain(stdoutFD, into: &stdout, scratch: scratch) }
+        if stderrFD >= 0 { _ = drain(stderrFD, into: &stderr, scratch: scratch) }
+        if stdout.count > Outcome.stdoutLimit { overflowed = true }
+        if stderr.count > stderrKeep { stderr.removeFirst(stderr.count - stderrKeep) }
+
+        let exit: HookExit
+        if timedOut {
+            exit = .timedOut(seconds: launch.timeout)
+        } else if netplug_wifsignaled(status) != 0 {
+            exit = .signaled(netplug_wtermsig(status))
+        } else {
+            exit = .exited(netplug_wexitstatus(status))
+        }
+        return HookResult(exit: exit, stdout: stdout, stdoutOverflowed: overflowed, stderr: stderr)
+    }
+
+    /// Reads what is available; false at end of file or on error.
+    private static func drain(_ fd: Int32, into buffer: inout [UInt8], scratch: UnsafeMutableRawBufferPointer) -> Bool {
+        while true {
+            let n = read(fd, scratch.baseAddress, scratch.count)
+            if n > 0 {
+                buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+                if buffer.count > Outcome.stdoutLimit + 1 { return true }
+                continue
+            }
+            if n == 0 { return false }
+            if errno == EINTR { continue }
+            return errno == EAGAIN
+        }
+    }
+
+    private static func startFailure(_ code: Int32) -> String {
+        let text = String(cString: strerror(code))
+        switch code {
+        case ENOEXEC: return "\(text) (does it start with a #! line?)"
+        case ENOENT: return "\(text) (is the interpreter named in its #! line installed?)"
+        default: return text
+        }
+    }
+
+    private static let ignoreSIGPIPE: Void = {
+        // Writing to a hook that never reads its stdin must not kill the host.
+        signal(SIGPIPE, SIG_IGN)
+    }()
+
+    static func now() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+}
+
+/// NUL-terminated `char *[]` for the C calls, freed afterwards.
+func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+    pointers.append(nil)
+    defer { for pointer in pointers { free(pointer) } }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}

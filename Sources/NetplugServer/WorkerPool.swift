@@ -1,0 +1,74 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Threads that may block (waiting on a hook) so that neither an event loop nor Swift's
+/// cooperative pool ever does. It grows to whatever is running at once, as Go's
+/// scheduler does for blocking syscalls, and idle threads leave after a while.
+final class WorkerPool: @unchecked Sendable {
+    // @unchecked: every field is guarded by `mutex`.
+    static let shared = WorkerPool()
+
+    private var mutex = pthread_mutex_t()
+    private var wakeup = pthread_cond_t()
+    private var jobs: [() -> Void] = []
+    private var idle = 0
+    private let idleSeconds = 30
+
+    private init() {
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&wakeup, nil)
+    }
+
+    func submit(_ job: @escaping () -> Void) {
+        pthread_mutex_lock(&mutex)
+        jobs.append(job)
+        let needThread = idle < jobs.count
+        if needThread { idle += 1 }  // counted at once, so a burst starts one thread per job
+        pthread_cond_signal(&wakeup)
+        pthread_mutex_unlock(&mutex)
+        if needThread { startThread() }
+    }
+
+    private func startThread() {
+        let box = Unmanaged.passRetained(self)
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        pthread_attr_setstacksize(&attributes, 512 * 1024)
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, &attributes, { argument in
+            let pool = Unmanaged<WorkerPool>.fromOpaque(argument!).takeRetainedValue()
+            pool.work()
+            return nil
+        }, box.toOpaque())
+        pthread_attr_destroy(&attributes)
+        if rc != 0 {
+            box.release()
+            fatalError("cannot start a worker thread: \(String(cString: strerror(rc)))")
+        }
+    }
+
+    private func work() {
+        pthread_mutex_lock(&mutex)
+        while true {
+            if !jobs.isEmpty {
+                let job = jobs.removeFirst()
+                idle -= 1
+                pthread_mutex_unlock(&mutex)
+                job()
+                pthread_mutex_lock(&mutex)
+                idle += 1
+                continue
+            }
+            var until = timespec()
+            clock_gettime(CLOCK_REALTIME, &until)
+            until.tv_sec += idleSeconds
+            if pthread_cond_timedwait(&wakeup, &mutex, &until) == ETIMEDOUT && jobs.isEmpty {
+                idle -= 1
+                pthread_mutex_unlock(&mutex)
+                return
+            }
+        }
+    }
+}

@@ -1,0 +1,203 @@
+import ArgumentParser
+import Dispatch
+import Logging
+import NetplugCore
+import NetplugServer
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Options `serve` and `state` share.
+struct PluginOptions: ParsableArguments {
+    @Option(help: "The driver name: users give it to `docker network create -d NAME`; also the socket's file name.")
+    var name: String = "netplug"
+
+    @Option(help: ArgumentHelp("Where records and hook state live (default /var/lib/netplug/NAME).", valueName: "dir"))
+    var stateDir: String?
+
+    var resolvedStateDir: String { stateDir ?? "/var/lib/netplug/\(name)" }
+
+    func validate() throws {
+        guard Identifier.isValid(name), name.count <= 64 else {
+            throw ValidationError("--name \(name.debugDescription): use 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit")
+        }
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the hooks folder to Docker (the default subcommand).",
+        discussion: """
+        Example:
+          netplug-host serve --hooks /etc/netplug/hooks --name mynet --timeout 10
+        """
+    )
+
+    @Option(help: ArgumentHelp("The hooks folder: one executable per method (Join, CreateNetwork.sh, ipam/RequestPool.py, ...).", valueName: "dir"))
+    var hooks: String
+
+    @OptionGroup var plugin: PluginOptions
+
+    @Option(help: ArgumentHelp("Listen on this Unix socket instead of /run/docker/plugins/NAME.sock.", valueName: "path"))
+    var socket: String?
+
+    @Option(help: ArgumentHelp("Listen on TCP instead, and write SPECDIR/NAME.spec for Docker.", valueName: "host:port"))
+    var tcp: String?
+
+    @Option(help: ArgumentHelp("Where --tcp writes its spec file.", valueName: "dir"))
+    var specDir: String = "/etc/docker/plugins"
+
+    @Option(help: ArgumentHelp("The socket's group (a name or a gid), e.g. the group Docker runs in.", valueName: "group"))
+    var group: String?
+
+    @Option(help: ArgumentHelp("Seconds a hook may run before it is stopped (SIGTERM, then SIGKILL 2 s later).", valueName: "seconds"))
+    var timeout: Double = 30
+
+    @Option(help: ArgumentHelp("The scope GetCapabilities reports when there is no hook for it: local or global.", valueName: "scope"))
+    var scope: String = "local"
+
+    @Option(help: ArgumentHelp("trace, debug, info, warning or error.", valueName: "level"))
+    var logLevel: String = "info"
+
+    @Option(help: ArgumentHelp("text or json (one object per line).", valueName: "format"))
+    var logFormat: String = "text"
+
+    @Flag(help: "Run hooks even when they or their folder are writable by group or others.")
+    var allowInsecureHooks = false
+
+    func validate() throws {
+        guard timeout > 0, timeout.isFinite else {
+            throw ValidationError("--timeout \(timeout): give a number of seconds greater than 0")
+        }
+        guard ["local", "global"].contains(scope) else {
+            throw ValidationError("--scope \(scope.debugDescription): use local or global")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level \(logLevel.debugDescription): use trace, debug, info, warning or error")
+        }
+        guard LineLogHandler.Format(rawValue: logFormat) != nil else {
+            throw ValidationError("--log-format \(logFormat.debugDescription): use text or json")
+        }
+        if socket != nil && tcp != nil {
+            throw ValidationError("--socket and --tcp cannot be used together: choose one")
+        }
+        if let tcp { _ = try Serve.parseHostPort(tcp) }
+        if let group, Listeners.groupID(group) == nil {
+            throw ValidationError("--group \(group): no such group")
+        }
+    }
+
+    static func parseHostPort(_ text: String) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ValidationError("--tcp \(text.debugDescription): use HOST:PORT, like 127.0.0.1:9000")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw ValidationError("--tcp \(text.debugDescription): the host is missing, like 127.0.0.1:9000") }
+        return (host, port)
+    }
+
+    func run() async throws {
+        let format = LineLogHandler.Format(rawValue: logFormat)!
+        let level = Logger.Level(rawValue: logLevel)!
+        LoggingSystem.bootstrap { LineLogHandler(label: $0, level: level, format: format) }
+        let logger = Logger(label: "netplug-host")
+
+        // Everything that can refuse the start happens before the socket exists.
+        let folder = HookFolder(root: absolute(hooks), allowInsecure: allowInsecureHooks)
+        let report = folder.check()
+        for warning in report.warnings { logger.warning("\(warning)") }
+        if !report.errors.isEmpty {
+            for error in report.errors { fputs("netplug-host: \(error)\n", stderr) }
+            throw ExitCode(1)
+        }
+        let stateDir = absolute(plugin.resolvedStateDir)
+        let records = Records(stateDir: stateDir)
+        do { try records.prepare() } catch { fail("\(error)") }
+        for entry in records.list() where entry.problem != nil {
+            logger.warning("\(entry.problem!)")
+        }
+
+        let spec: ListenerSpec
+        if let fd = Listeners.activatedSocket() {
+            spec = .activated(fd: fd)
+        } else if let tcp {
+            let (host, port) = try Serve.parseHostPort(tcp)
+            spec = .tcp(host: host, port: port, specFile: "\(specDir)/\(plugin.name).spec")
+        } else {
+            let path = socket.map(absolute) ?? "/run/docker/plugins/\(plugin.name).sock"
+            do { try Listeners.prepareUnixPath(path) } catch { fail("\(error)") }
+            spec = .unix(path: path, group: group)
+        }
+
+        let driver = HookDriver(settings: HookDriverSettings(hooks: folder, name: plugin.name, stateDir: stateDir,
+                                                             timeout: timeout, scope: scope), logger: logger)
+        let server = HTTPServer(dispatcher: Dispatcher(backend: driver, logger: logger), logger: logger)
+        var cleanup: [String] = []
+        let address: String
+        do {
+            address = try await server.bind(spec)
+            switch spec {
+            case .unix(let path, let group):
+                cleanup.append(path)
+                try Listeners.secureSocket(path, group: group)
+            case .tcp(_, _, let specFile):
+                try Listeners.writeSpecFile(specFile, address: "tcp://\(address)")
+                cleanup.append(specFile)
+            case .activated:
+                break
+            }
+        } catch {
+            for path in cleanup { unlink(path) }
+            fail("cannot listen on \(describe(spec)): \(error)")
+        }
+
+        let grace = timeout + 3
+        let toRemove = cleanup
+        let signals = [Int32(SIGTERM), Int32(SIGINT)].map { (number: Int32) -> DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                logger.info("stopping: waiting for running calls (up to \(Outcome.formatSeconds(grace)) s)")
+                server.stopAccepting()
+                Task {
+                    let drained = await server.waitForCalls(upTo: grace)
+                    for path in toRemove { unlink(path) }
+                    logger.info(drained ? "stopped" : "stopped with calls still running")
+                    Glibc.exit(0)
+                }
+            }
+            source.resume()
+            return source
+        }
+        logger.info("serving", metadata: ["hooks": "\(folder.root)", "name": "\(plugin.name)", "listen": "\(describe(spec))",
+                                          "address": "\(address)", "state": "\(stateDir)",
+                                          "hooks.found": "\(report.hooks.keys.sorted().joined(separator: ","))"])
+        await server.serve()
+        withExtendedLifetime(signals) {}
+        // The listener only ends on a signal, whose handler exits; wait for it.
+        while true { try? await Task.sleep(nanoseconds: 1_000_000_000) }
+    }
+
+    func describe(_ spec: ListenerSpec) -> String {
+        switch spec {
+        case .unix(let path, _): return path
+        case .tcp(let host, let port, _): return "tcp \(host):\(port)"
+        case .activated(let fd): return "the socket systemd passed (fd \(fd))"
+        }
+    }
+}
+
+func absolute(_ path: String) -> String {
+    if path.hasPrefix("/") { return path }
+    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
+    guard getcwd(&buffer, buffer.count) != nil else { return path }
+    let cwd = String(cString: buffer)
+    let trimmed = path.hasPrefix("./") ? String(path.dropFirst(2)) : path
+    return trimmed == "." ? cwd : cwd + "/" + trimmed
+}
+
+func fail(_ message: String) -> Never {
+    fputs("netplug-host: \(message)\n", stderr)
+    exit(1)
+}
