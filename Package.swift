@@ -46,9 +46,5 @@ let package = Package(
             ]
         ),
         .testTarget(name: "NetplugCoreTests", dependencies: ["NetplugCore"]),
-        .testTarget(
-            name: "NetplugLiveTests",
-            dependencies: ["NetplugCore", "NetplugServer"]
-        ),
     ]
 )

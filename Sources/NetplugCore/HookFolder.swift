@@ -69,7 +69,8 @@ public struct HookFolder: Sendable {
             var claims: [String: [String]] = [:]
             for entry in entries(of: folder).sorted() {
                 let path = folder + "/" + entry
-                if family == .networkDriver && entry == "ipam" && isDirectory(path) { continue }
+                // Folders are never hooks (ipam/ is the IPAM family; others may hold helpers).
+                if entry.hasPrefix(".") || isDirectory(path) { continue }
                 guard let (stem, _) = HookFolder.split(entry), names.contains(stem) else {
                     let stem = HookFolder.split(entry)?.stem ?? entry
                     let hint = Suggest.closest(to: stem, among: names).map { "; did you mean \($0)?" } ?? ""

@@ -84,8 +84,8 @@ public final class HTTPServer: Sendable {
                     logger.error("the listener failed: \(error)")
                 }
             }
-            // Leave open connections to the process exit: shutdown waits for calls, not for idle peers.
-            tasks.cancelAll()
+            // Open connections are not cancelled: a call in flight is answered, and the
+            // process exits once none is left (waitForCalls), idle peers or not.
         }
     }
 

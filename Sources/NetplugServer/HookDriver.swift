@@ -52,7 +52,10 @@ public final class HookDriver: PluginBackend {
         let method = call.method
         switch settings.hooks.lookup(method) {
         case .none:
-            return Served(answer: defaultAnswer(method), handler: "default")
+            var answer = defaultAnswer(method)
+            // A default is a success like any other: the next hook may rely on its record.
+            if answer.status == 200, let failure = keepRecord(call, answer: answer) { answer = .error(500, failure) }
+            return Served(answer: answer, handler: "default")
         case .unusable(let problem):
             return Served(answer: .error(500, problem), handler: "refused")
         case .hook(let file):
