@@ -22,6 +22,12 @@ public struct Records: Sendable {
         for folder in [stateDir, networksDir, endpointsDir] {
             try Records.makeFolder(folder)
         }
+        // Temporary files of writes a crash interrupted: the record they were for is intact.
+        for folder in [networksDir, endpointsDir] {
+            for name in Records.fileNames(in: folder) where name.hasPrefix(".") && name.hasSuffix(".tmp") {
+                unlink(folder + "/" + name)
+            }
+        }
     }
 
     /// Creates a folder and its parents (mode 0755), like `mkdir -p`.

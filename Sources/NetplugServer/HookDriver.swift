@@ -138,6 +138,8 @@ public final class HookDriver: PluginBackend {
                 } else {
                     guard record["Join"] != nil else { return nil }
                     record.remove("Join")
+                    // Only Join had been recorded (CreateEndpoint ran before records existed): nothing is left.
+                    if record["Request"] == nil { try records.remove(path); return nil }
                 }
                 try records.write(record, to: path)
             case "DeleteEndpoint":
