@@ -70,11 +70,12 @@ public struct HookFolder: Sendable {
             for entry in entries(of: folder).sorted() {
                 let path = folder + "/" + entry
                 // Folders are never hooks (ipam/ is the IPAM family; others may hold helpers).
-                if entry.hasPrefix(".") || isDirectory(path) { continue }
+                // READMEs document a driver beside its hooks; they are not misspelt hooks.
+                if entry.hasPrefix(".") || entry.hasPrefix("README") || isDirectory(path) { continue }
                 guard let (stem, _) = HookFolder.split(entry), names.contains(stem) else {
                     let stem = HookFolder.split(entry)?.stem ?? entry
                     let hint = Suggest.closest(to: stem, among: names).map { "; did you mean \($0)?" } ?? ""
-                    report.warnings.append("\(path): not a hook name (\(family.rawValue) methods are \(names.joined(separator: ", "))), so it is never run\(hint)")
+                    report.warnings.append("\(path): not the name of a \(family.rawValue) method, so it is never run\(hint)")
                     continue
                 }
                 claims[stem, default: []].append(entry)

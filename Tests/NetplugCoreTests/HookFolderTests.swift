@@ -56,11 +56,13 @@ final class HookFolderTests: XCTestCase {
     func testUnknownNamesAreWarnedWithSuggestions() {
         write("Jion.sh")
         write("README.md", mode: 0o644)
+        write("notes.txt", mode: 0o644)
         write(".hidden")
         let report = HookFolder(root: root).check()
         XCTAssertTrue(report.errors.isEmpty, "\(report.errors)")
         XCTAssertTrue(report.warnings.contains { $0.contains("Jion.sh") && $0.contains("did you mean Join?") }, "\(report.warnings)")
-        XCTAssertTrue(report.warnings.contains { $0.contains("README.md") })
+        XCTAssertFalse(report.warnings.contains { $0.contains("README.md") })
+        XCTAssertTrue(report.warnings.contains { $0.contains("notes.txt") })
         XCTAssertFalse(report.warnings.contains { $0.contains(".hidden") })
     }
 
