@@ -45,6 +45,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "SwiftDriverExample",
+            dependencies: ["NetplugServer"],
+            path: "examples/swift-driver/Sources/SwiftDriverExample"
+        ),
+        .executableTarget(
+            name: "swift-driver",
+            dependencies: ["SwiftDriverExample", "NetplugServer"],
+            path: "examples/swift-driver/Sources/swift-driver"
+        ),
         .testTarget(name: "NetplugCoreTests", dependencies: ["NetplugCore"]),
+        .testTarget(
+            name: "SwiftDriverExampleTests",
+            dependencies: ["SwiftDriverExample", "NetplugServer"],
+            path: "examples/swift-driver/Tests/SwiftDriverExampleTests"
+        ),
     ]
 )

@@ -68,6 +68,8 @@ public enum Listeners {
         return rc == 0
     }
 
+    public static func removeSocket(_ path: String) { unlink(path) }
+
     /// Mode 0660, and the group Docker runs in when one is named (the Go helper's gid).
     public static func secureSocket(_ path: String, group: String?) throws {
         if let group {

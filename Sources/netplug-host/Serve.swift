@@ -126,31 +126,30 @@ struct Serve: AsyncParsableCommand {
             spec = .tcp(host: host, port: port, specFile: "\(specDir)/\(plugin.name).spec")
         } else {
             let path = socket.map(absolute) ?? "/run/docker/plugins/\(plugin.name).sock"
-            do { try Listeners.prepareUnixPath(path) } catch { fail("\(error)") }
             spec = .unix(path: path, group: group)
         }
 
         let driver = HookDriver(settings: HookDriverSettings(hooks: folder, name: plugin.name, stateDir: stateDir,
                                                              timeout: timeout, scope: scope), logger: logger)
-        let server = HTTPServer(dispatcher: Dispatcher(backend: driver, logger: logger), logger: logger)
+        let served: Plugin
         var cleanup: [String] = []
-        let address: String
         do {
-            address = try await server.bind(spec)
-            switch spec {
-            case .unix(let path, let group):
-                cleanup.append(path)
-                try Listeners.secureSocket(path, group: group)
-            case .tcp(_, _, let specFile):
-                try Listeners.writeSpecFile(specFile, address: "tcp://\(address)")
+            served = try await Plugin.start(backend: driver, on: spec, logger: logger)
+            if case .unix(let path, _) = spec { cleanup.append(path) }
+            if case .tcp(_, _, let specFile) = spec {
+                do {
+                    try Listeners.writeSpecFile(specFile, address: "tcp://\(served.address)")
+                } catch {
+                    fail("\(error)")
+                }
                 cleanup.append(specFile)
-            case .activated:
-                break
             }
         } catch {
-            for path in cleanup { unlink(path) }
+            if case .unix(let path, _) = spec { unlink(path) }
             fail("cannot listen on \(describe(spec)): \(error)")
         }
+        let server = served.server
+        let address = served.address
 
         let grace = timeout + 3
         let toRemove = cleanup

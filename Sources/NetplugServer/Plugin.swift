@@ -1,0 +1,48 @@
+import Logging
+import NetplugCore
+
+/// Serving a Swift driver in a few lines:
+///
+///     let plugin = try await Plugin.start(network: MyDriver(), on: .unix(path: "/run/docker/plugins/my.sock", group: nil))
+///     await plugin.run()
+public final class Plugin: Sendable {
+    public let server: HTTPServer
+    /// Where it listens: the socket path, or `host:port`.
+    public let address: String
+    let socketPath: String?
+
+    /// Binds and returns; the socket accepts from here on.
+    public static func start(network: (any NetworkDriver)? = nil, ipam: (any IpamDriver)? = nil,
+                             on listener: ListenerSpec, logger: Logger = Logger(label: "netplug")) async throws -> Plugin {
+        try await start(backend: TypedDriver(network: network, ipam: ipam), on: listener, logger: logger)
+    }
+
+    /// The same for any backend, the hook-running driver included.
+    public static func start(backend: any PluginBackend, on listener: ListenerSpec, logger: Logger) async throws -> Plugin {
+        let server = HTTPServer(dispatcher: Dispatcher(backend: backend, logger: logger), logger: logger)
+        var socketPath: String?
+        if case .unix(let path, _) = listener {
+            try Listeners.prepareUnixPath(path)
+            socketPath = path
+        }
+        let address = try await server.bind(listener)
+        if case .unix(let path, let group) = listener { try Listeners.secureSocket(path, group: group) }
+        return Plugin(server: server, address: address, socketPath: socketPath)
+    }
+
+    init(server: HTTPServer, address: String, socketPath: String?) {
+        self.server = server
+        self.address = address
+        self.socketPath = socketPath
+    }
+
+    /// Serves until `stop()`.
+    public func run() async { await server.serve() }
+
+    /// Stops accepting, waits for calls in flight (up to `seconds`), removes the socket file.
+    public func stop(waitingUpTo seconds: Double = 5) async {
+        server.stopAccepting()
+        _ = await server.waitForCalls(upTo: seconds)
+        if let socketPath { Listeners.removeSocket(socketPath) }
+    }
+}
