@@ -37,11 +37,16 @@ int netplug_spawn(const char *path, char *const argv[], char *const envp[], cons
     /* Belt and braces: descriptors opened without O_CLOEXEC by libraries stay out too. */
     posix_spawn_file_actions_addclosefrom_np(&actions, 3);
 
-    /* The host ignores SIGPIPE (and NIO may ignore more); the hook must start with defaults. */
-    sigset_t all, none;
-    sigfillset(&all);
+    /* Ignored signals stay ignored across exec: the host ignores SIGPIPE (and SIGTERM/SIGINT,
+       which it takes through signalfd-style sources), so the hook must get them back as
+       defaults. Handled signals are reset by exec itself. A short list, not every signal:
+       each one costs the child a system call before exec, while the host waits. */
+    sigset_t reset, none;
+    sigemptyset(&reset);
+    int signals[] = {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD, SIGALRM, SIGTTIN, SIGTTOU, SIGTSTP, SIGXFSZ};
+    for (unsigned i = 0; i < sizeof signals / sizeof signals[0]; i++) sigaddset(&reset, signals[i]);
     sigemptyset(&none);
-    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setsigdefault(&attr, &reset);
     posix_spawnattr_setsigmask(&attr, &none);
     /* Its own process group, so a timeout can end the hook and everything it started. */
     posix_spawnattr_setpgroup(&attr, 0);

@@ -1,3 +1,4 @@
+import Dispatch
 import NetplugCore
 
 /// One checked call, ready for a driver: the method, the request, and the IDs it names.
@@ -32,4 +33,30 @@ public protocol PluginBackend: Sendable {
     /// What `/Plugin.Activate` lists; asked on every activation.
     func implements() -> [Family]
     func serve(_ call: Call) async -> Served
+    /// An answer that needs no waiting (no process, no disk write), given on the event loop
+    /// to save two thread hops; nil sends the call the usual way.
+    func immediateAnswer(_ call: Call) -> Served?
+    /// Called on a worker thread, which may block.
+    func serveBlocking(_ call: Call) -> Served
+}
+
+extension PluginBackend {
+    public func immediateAnswer(_ call: Call) -> Served? { nil }
+
+    public func serveBlocking(_ call: Call) -> Served {
+        let box = ResultBox()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            box.value = await serve(call)
+            done.signal()
+        }
+        // A worker thread, never the cooperative pool: waiting here starves nothing.
+        done.wait()
+        return box.value!
+    }
+}
+
+private final class ResultBox: @unchecked Sendable {
+    // @unchecked: written once before the semaphore is signalled, read after the wait.
+    var value: Served?
 }

@@ -14,16 +14,20 @@ public final class Dispatcher: Sendable {
         self.logger = logger
     }
 
-    public func handle(path: String, body: [UInt8]) async -> Answer {
+    /// Answers one request. `respond` is called exactly once: at once (on the caller's
+    /// thread, the event loop) when nothing has to wait, else from a worker thread.
+    public func handle(path: String, body: [UInt8], respond: @escaping @Sendable (Answer) -> Void) {
         let started = HookRunner.now()
         if path == Methods.activatePath {
             let families = backend.implements().map { JSON.string($0.rawValue) }
-            return Answer(status: 200, body: .object(["Implements": .array(families)]))
+            return respond(Answer(status: 200, body: .object(["Implements": .array(families)])))
         }
-        guard let method = Methods.method(atPath: path), backend.implements().contains(method.family) else {
+        // NetworkDriver is always served; only IPAM depends on the folder (a stat per call).
+        guard let method = Methods.method(atPath: path),
+              method.family == .networkDriver || backend.implements().contains(method.family) else {
             let shown = path.count > 100 ? String(path.prefix(100)) + "..." : path
             logger.info("unknown path", metadata: ["http.path": "\(shown)", "http.status": "404"])
-            return .error(404, "netplug-host does not serve \(shown): not implemented")
+            return respond(.error(404, "netplug-host does not serve \(shown): not implemented"))
         }
         let call: Call
         switch Dispatcher.check(method: method, body: body) {
@@ -32,7 +36,7 @@ public final class Dispatcher: Sendable {
                 "call.method": "\(method.fullName)", "http.status": "\(answer.status)",
                 "error": "\(answer.errorText ?? "")",
             ])
-            return answer
+            return respond(answer)
         case .success(let checked, let unknownKeys):
             call = checked
             if !unknownKeys.isEmpty {
@@ -40,14 +44,43 @@ public final class Dispatcher: Sendable {
             }
         }
 
-        let served = await locks.withLock(call.networkID) { await self.backend.serve(call) }
+        if locks.tryAcquire(call.networkID) {
+            let immediate = backend.immediateAnswer(call)
+            if let immediate {
+                locks.release(call.networkID)
+                log(call, immediate, started: started)
+                return respond(immediate.answer)
+            }
+            // The network is ours already: go on with it held.
+            WorkerPool.shared.submit { self.serve(call, started: started, respond: respond) }
+        } else {
+            locks.enqueue(call.networkID) { self.serve(call, started: started, respond: respond) }
+        }
+    }
 
+    /// The async form, for callers that are tasks (tests, embedders).
+    public func handle(path: String, body: [UInt8]) async -> Answer {
+        await withCheckedContinuation { continuation in
+            handle(path: path, body: body) { continuation.resume(returning: $0) }
+        }
+    }
+
+    /// On a worker thread, with the call's network held.
+    private func serve(_ call: Call, started: Double, respond: @Sendable (Answer) -> Void) {
+        let served = backend.serveBlocking(call)
+        locks.release(call.networkID)
+        respond(served.answer)
+        log(call, served, started: started)
+    }
+
+    private func log(_ call: Call, _ served: Served, started: Double) {
+        let method = call.method
         let milliseconds = (HookRunner.now() - started) * 1000
         var metadata: Logger.Metadata = [
             "call.method": "\(method.fullName)",
             "hook": "\(served.handler)",
             "http.status": "\(served.answer.status)",
-            "call.duration_ms": "\(String(format3(milliseconds)))",
+            "call.duration_ms": "\(format3(milliseconds))",
         ]
         if let id = call.networkID { metadata["network"] = "\(id.prefix(12))" }
         if let id = call.endpointID { metadata["endpoint"] = "\(id.prefix(12))" }
@@ -62,7 +95,6 @@ public final class Dispatcher: Sendable {
             logger.warning("\(served.handler) answered with unknown keys: \(served.answer.unknownKeys.joined(separator: ", "))",
                            metadata: ["call.method": "\(method.fullName)"])
         }
-        return served.answer
     }
 
     enum Checked {

@@ -9,18 +9,15 @@ import Glibc
 #endif
 
 /// Docker's plugin protocol over HTTP/1.1: any method on `/Family.Method`, JSON both ways,
-/// keep-alive, one task per connection so that one bad client never stops the server.
+/// keep-alive, many connections. One connection's failure only closes that connection.
 public final class HTTPServer: Sendable {
-    typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
-
     let dispatcher: Dispatcher
     let logger: Logger
     let group: MultiThreadedEventLoopGroup
-    private let state = NIOLockedValueBox(State())
+    let state = NIOLockedValueBox(State())
 
     struct State {
         var serverChannel: Channel?
-        var listener: NIOAsyncChannel<Connection, Never>?
         var inFlight = 0
         var stopping = false
     }
@@ -41,52 +38,34 @@ public final class HTTPServer: Sendable {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.allowRemoteHalfClosure, value: false)
-        let initializer: @Sendable (Channel) -> EventLoopFuture<Connection> = { channel in
-            channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                return try Connection(wrappingChannelSynchronously: channel)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(HTTPHandler(server: self))
+                }
             }
-        }
-        let server: NIOAsyncChannel<Connection, Never>
+        let channel: Channel
         switch spec {
         case .unix(let path, _):
             // Created 0777 & ~umask: start it private, then open it to the group (secureSocket).
             let previous = umask(0o177)
             defer { umask(previous) }
-            server = try await bootstrap.bind(unixDomainSocketPath: path, childChannelInitializer: initializer)
+            channel = try await bootstrap.bind(unixDomainSocketPath: path).get()
         case .tcp(let host, let port, _):
-            server = try await bootstrap.bind(host: host, port: port, childChannelInitializer: initializer)
+            channel = try await bootstrap.bind(host: host, port: port).get()
         case .activated(let fd):
-            server = try await bootstrap.bind(fd, childChannelInitializer: initializer)
+            channel = try await bootstrap.withBoundSocket(fd).get()
         }
-        state.withLockedValue {
-            $0.serverChannel = server.channel
-            $0.listener = server
-        }
-        guard let address = server.channel.localAddress else { return "\(spec)" }
+        state.withLockedValue { $0.serverChannel = channel }
+        guard let address = channel.localAddress else { return "\(spec)" }
         if case .tcp(let host, _, _) = spec, let port = address.port { return "\(host):\(port)" }
         return "\(address)"
     }
 
-    /// Serves until `stopAccepting()`; each connection in its own task.
+    /// Returns once the listener is closed (`stopAccepting()`).
     public func serve() async {
-        guard let server = state.withLockedValue({ $0.listener }) else { return }
-        await withDiscardingTaskGroup { tasks in
-            do {
-                try await server.executeThenClose { connections in
-                    for try await connection in connections {
-                        tasks.addTask { await self.handle(connection) }
-                    }
-                }
-            } catch {
-                if !state.withLockedValue({ $0.stopping }) {
-                    logger.error("the listener failed: \(error)")
-                }
-            }
-            // Open connections are not cancelled: a call in flight is answered, and the
-            // process exits once none is left (waitForCalls), idle peers or not.
-        }
+        guard let channel = state.withLockedValue({ $0.serverChannel }) else { return }
+        try? await channel.closeFuture.get()
     }
 
     /// Stops accepting; calls already running go on.
@@ -98,6 +77,8 @@ public final class HTTPServer: Sendable {
         channel?.close(promise: nil)
     }
 
+    var isStopping: Bool { state.withLockedValue { $0.stopping } }
+
     /// Waits until no call is in flight, or `seconds` have passed; true when none is left.
     public func waitForCalls(upTo seconds: Double) async -> Bool {
         let end = HookRunner.now() + seconds
@@ -108,57 +89,100 @@ public final class HTTPServer: Sendable {
         return state.withLockedValue { $0.inFlight } == 0
     }
 
-    private func handle(_ connection: Connection) async {
-        do {
-            try await connection.executeThenClose { inbound, outbound in
-                var head: HTTPRequestHead?
-                var body = ByteBuffer()
-                var received = 0
-                for try await part in inbound {
-                    switch part {
-                    case .head(let next):
-                        head = next
-                        body.clear()
-                        received = 0
-                    case .body(var chunk):
-                        received += chunk.readableBytes
-                        if received > HTTPServer.discardLimit {
-                            try await write(.error(413, "the request is larger than 1 MiB"), keepAlive: false, to: outbound)
-                            return
-                        }
-                        if received <= Dispatcher.maxBody { body.writeBuffer(&chunk) }
-                    case .end:
-                        guard let request = head else { continue }
-                        state.withLockedValue { $0.inFlight += 1 }
-                        let answer: Answer
-                        if received > Dispatcher.maxBody {
-                            answer = .error(413, "the request is larger than 1 MiB")
-                        } else {
-                            answer = await dispatcher.handle(path: request.uri, body: Array(body.readableBytesView))
-                        }
-                        let keepAlive = request.isKeepAlive && !state.withLockedValue { $0.stopping }
-                        defer { state.withLockedValue { $0.inFlight -= 1 } }
-                        try await write(answer, keepAlive: keepAlive, to: outbound)
-                        if !keepAlive { return }
-                        head = nil
+    func callStarted() { state.withLockedValue { $0.inFlight += 1 } }
+    func callEnded() { state.withLockedValue { $0.inFlight -= 1 } }
+}
+
+/// One connection: gathers a request, hands it to the dispatcher, writes the answer back on
+/// the connection's event loop. NIO's pipelining handler keeps one request at a time.
+/// A plain handler rather than NIOAsyncChannel: an answer that needs no waiting is written
+/// without leaving the event loop, which saves two thread hops per call.
+final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
+    // @unchecked: all state is touched on the channel's event loop only.
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let server: HTTPServer
+    private var head: HTTPRequestHead?
+    private var body = ByteBuffer()
+    private var received = 0
+
+    init(server: HTTPServer) { self.server = server }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let next):
+            head = next
+            body.clear()
+            received = 0
+        case .body(var chunk):
+            guard head != nil else { return }  // a request already answered 413
+            received += chunk.readableBytes
+            if received > HTTPServer.discardLimit {
+                write(.error(413, "the request is larger than 1 MiB"), keepAlive: false, context: context)
+                head = nil
+                return
+            }
+            if received <= Dispatcher.maxBody { body.writeBuffer(&chunk) }
+        case .end:
+            guard let request = head else { return }
+            head = nil
+            server.callStarted()
+            if received > Dispatcher.maxBody {
+                return finish(.error(413, "the request is larger than 1 MiB"), request: request, context: context)
+            }
+            let bytes = Array(body.readableBytesView)
+            let loop = context.eventLoop
+            let bound = NIOLoopBound((self, context), eventLoop: loop)
+            server.dispatcher.handle(path: request.uri, body: bytes) { answer in
+                if loop.inEventLoop {
+                    let (handler, context) = bound.value
+                    handler.finish(answer, request: request, context: context)
+                } else {
+                    loop.execute {
+                        let (handler, context) = bound.value
+                        handler.finish(answer, request: request, context: context)
                     }
                 }
             }
-        } catch {
-            logger.debug("connection closed: \(error)")
         }
     }
 
-    private func write(_ answer: Answer, keepAlive: Bool, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws {
+    private func finish(_ answer: Answer, request: HTTPRequestHead, context: ChannelHandlerContext) {
+        let keepAlive = request.isKeepAlive && !server.isStopping
+        write(answer, keepAlive: keepAlive, context: context)
+        server.callEnded()
+    }
+
+    private func write(_ answer: Answer, keepAlive: Bool, context: ChannelHandlerContext) {
         let bytes = answer.body.bytes
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: HTTPServer.contentType)
         headers.add(name: "Content-Length", value: String(bytes.count))
-        // NIO does not close for us: say so, and return after writing.
+        // NIO does not close for us: say so, and close once written.
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: answer.status), headers: headers)
-        var buffer = ByteBufferAllocator().buffer(capacity: bytes.count)
+        var buffer = context.channel.allocator.buffer(capacity: bytes.count)
         buffer.writeBytes(bytes)
-        try await outbound.write(contentsOf: [.head(head), .body(.byteBuffer(buffer)), .end(nil)])
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        let done = context.writeAndFlushPromise(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let channel = context.channel
+            done.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        server.logger.debug("connection closed: \(error)")
+        context.close(promise: nil)
+    }
+}
+
+extension ChannelHandlerContext {
+    fileprivate func writeAndFlushPromise(_ data: NIOAny) -> EventLoopFuture<Void> {
+        let promise = eventLoop.makePromise(of: Void.self)
+        writeAndFlush(data, promise: promise)
+        return promise.futureResult
     }
 }

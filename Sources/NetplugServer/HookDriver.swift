@@ -28,7 +28,7 @@ public final class HookDriver: PluginBackend {
     let records: Records
     let logger: Logger
     /// The host's environment without NETPLUG_ variables, which are set per call.
-    let baseEnvironment: [String]
+    let baseEnvironment: CStrings
 
     public init(settings: HookDriverSettings, logger: Logger) {
         self.settings = settings
@@ -41,7 +41,7 @@ public final class HookDriver: PluginBackend {
             if !text.hasPrefix("NETPLUG_") { environment.append(text) }
             pointer += 1
         }
-        self.baseEnvironment = environment
+        self.baseEnvironment = CStrings(environment)
     }
 
     public func implements() -> [Family] {
@@ -49,6 +49,26 @@ public final class HookDriver: PluginBackend {
     }
 
     public func serve(_ call: Call) async -> Served {
+        await withCheckedContinuation { continuation in
+            WorkerPool.shared.submit { continuation.resume(returning: self.serveBlocking(call)) }
+        }
+    }
+
+    /// Methods whose success changes a record: never answered on the event loop (fsync).
+    static let recordMethods: Set<String> = ["CreateNetwork", "DeleteNetwork", "CreateEndpoint", "Join", "Leave", "DeleteEndpoint"]
+
+    /// A default answer for a method that keeps no record needs no waiting: answer it at once.
+    public func immediateAnswer(_ call: Call) -> Served? {
+        let method = call.method
+        guard method.family != .networkDriver || !HookDriver.recordMethods.contains(method.name) else { return nil }
+        switch settings.hooks.lookup(method) {
+        case .none: return Served(answer: defaultAnswer(method), handler: "default")
+        case .unusable(let problem): return Served(answer: .error(500, problem), handler: "refused")
+        case .hook: return nil
+        }
+    }
+
+    public func serveBlocking(_ call: Call) -> Served {
         let method = call.method
         switch settings.hooks.lookup(method) {
         case .none:
@@ -61,8 +81,8 @@ public final class HookDriver: PluginBackend {
         case .hook(let file):
             let launch = HookLaunch(file: file, methodName: method.fullName, workingDirectory: settings.hooks.root,
                                     environment: environment(for: call), timeout: settings.timeout)
-            let result = await HookRunner.run(launch, stdin: call.body)
-            var answer = Outcome.answer(for: method, hook: file.name, result: result, context: context())
+            let result = HookRunner.runBlocking(launch, stdin: call.body)
+            var answer = Outcome.answer(for: method, hook: file.name, result: result, context: context(for: method))
             if answer.status == 200, let failure = keepRecord(call, answer: answer) {
                 answer = .error(500, failure)
             }
@@ -70,8 +90,10 @@ public final class HookDriver: PluginBackend {
         }
     }
 
-    func context() -> DefaultContext {
+    /// Only GetCapabilities' default depends on the folder beyond the method's own hook.
+    func context(for method: Method) -> DefaultContext {
         var context = DefaultContext(scope: settings.scope)
+        guard method.family == .networkDriver && method.name == "GetCapabilities" else { return context }
         if case .hook = settings.hooks.lookup(Methods.named("NetworkDriver.GwAllocCheck")!) {
             context.hasGwAllocCheckHook = true
         }
@@ -81,14 +103,14 @@ public final class HookDriver: PluginBackend {
     func defaultAnswer(_ method: Method) -> Answer {
         switch method.defaultAnswer {
         case .json(let make):
-            return Answer(status: 200, body: make(context()))
+            return Answer(status: 200, body: make(context(for: method)))
         case .notImplemented:
             return .error(404, "no hook serves \(method.fullName): add \(method.hookStem) to the hooks folder, since IPAM cannot invent pools or addresses")
         }
     }
 
-    func environment(for call: Call) -> [String] {
-        var environment = baseEnvironment
+    func environment(for call: Call) -> HookEnvironment {
+        var environment: [String] = []
         environment.append("NETPLUG_METHOD=\(call.method.fullName)")
         environment.append("NETPLUG_PLUGIN=\(settings.name)")
         environment.append("NETPLUG_STATE_DIR=\(settings.stateDir)")
@@ -103,7 +125,7 @@ public final class HookDriver: PluginBackend {
             let path = records.endpointPath(id)
             if records.exists(path) { environment.append("NETPLUG_ENDPOINT_FILE=\(path)") }
         }
-        return environment
+        return HookEnvironment(base: baseEnvironment, extra: environment)
     }
 
     /// Section 8: after a successful call, the record changes it implies. A record that cannot

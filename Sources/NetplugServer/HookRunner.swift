@@ -10,8 +10,7 @@ public struct HookLaunch: Sendable {
     /// argv[1]: the full method name, so one script can serve several methods.
     public var methodName: String
     public var workingDirectory: String
-    /// `KEY=value` strings, the whole environment.
-    public var environment: [String]
+    public var environment: HookEnvironment
     public var timeout: Double
     /// After SIGTERM at the timeout, how long before SIGKILL.
     public var killGrace: Double = 2
@@ -37,7 +36,7 @@ public enum HookRunner {
         var child = netplug_child()
         let argv = [launch.file.path, launch.methodName]
         let rc = withCStringArray(argv) { argvPointer in
-            withCStringArray(launch.environment) { envPointer in
+            launch.environment.withPointers { envPointer in
                 netplug_spawn(launch.file.path, argvPointer, envPointer, launch.workingDirectory, &child)
             }
         }
@@ -164,6 +163,40 @@ public enum HookRunner {
         clock_gettime(CLOCK_MONOTONIC, &spec)
         return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
+}
+
+/// A hook's environment: the host's own, converted to C strings once, plus a few
+/// `KEY=value` strings of the call.
+public struct HookEnvironment: Sendable {
+    let base: CStrings
+    public var extra: [String] = []
+
+    public init(base: CStrings, extra: [String] = []) {
+        self.base = base
+        self.extra = extra
+    }
+
+    func withPointers<R>(_ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+        var pointers = base.pointers
+        let added = extra.map { strdup($0) }
+        pointers.append(contentsOf: added)
+        pointers.append(nil)
+        defer { for pointer in added { free(pointer) } }
+        return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+
+    /// Every variable, as the hook sees them (for tests and `call`).
+    public var strings: [String] { base.pointers.map { String(cString: $0!) } + extra }
+}
+
+/// C strings that live as long as this value.
+public final class CStrings: @unchecked Sendable {
+    // @unchecked: immutable after init.
+    let pointers: [UnsafeMutablePointer<CChar>?]
+
+    public init(_ strings: [String]) { pointers = strings.map { strdup($0) } }
+
+    deinit { for pointer in pointers { free(pointer) } }
 }
 
 /// NUL-terminated `char *[]` for the C calls, freed afterwards.

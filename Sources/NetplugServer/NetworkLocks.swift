@@ -1,32 +1,47 @@
-/// Calls that name the same network run one at a time, in the order they arrived;
-/// calls on different networks do not wait for each other.
-actor NetworkLocks {
-    private var queues: [String: [CheckedContinuation<Void, Never>]] = [:]
+import NIOConcurrencyHelpers
 
-    func acquire(_ network: String) async {
-        if queues[network] == nil {
+/// Calls that name the same network run one at a time, in the order they arrived; calls on
+/// different networks do not wait for each other. A job runs on a worker thread and must
+/// call `release` when it is done, which starts the next job for that network.
+final class NetworkLocks: Sendable {
+    /// A network is busy while it has an entry; the entry lists the jobs waiting for it.
+    private let waiting = NIOLockedValueBox([String: [@Sendable () -> Void]]())
+
+    /// Takes the network if nobody holds it (for answers given at once, on the event loop).
+    func tryAcquire(_ network: String?) -> Bool {
+        guard let network else { return true }
+        return waiting.withLockedValue { queues in
+            guard queues[network] == nil else { return false }
             queues[network] = []
-            return
-        }
-        await withCheckedContinuation { queues[network]!.append($0) }
-    }
-
-    func release(_ network: String) {
-        guard var waiting = queues[network] else { return }
-        if waiting.isEmpty {
-            queues[network] = nil
-        } else {
-            let next = waiting.removeFirst()
-            queues[network] = waiting
-            next.resume()
+            return true
         }
     }
 
-    func withLock<T: Sendable>(_ network: String?, _ body: @Sendable () async -> T) async -> T {
-        guard let network else { return await body() }
-        await acquire(network)
-        let result = await body()
-        release(network)
-        return result
+    /// Runs `job` on a worker thread once the network is free.
+    func enqueue(_ network: String?, _ job: @escaping @Sendable () -> Void) {
+        guard let network else { return WorkerPool.shared.submit(job) }
+        let runNow = waiting.withLockedValue { queues -> Bool in
+            if queues[network] == nil {
+                queues[network] = []
+                return true
+            }
+            queues[network]!.append(job)
+            return false
+        }
+        if runNow { WorkerPool.shared.submit(job) }
+    }
+
+    func release(_ network: String?) {
+        guard let network else { return }
+        let next = waiting.withLockedValue { queues -> (@Sendable () -> Void)? in
+            guard var jobs = queues[network], !jobs.isEmpty else {
+                queues[network] = nil
+                return nil
+            }
+            let job = jobs.removeFirst()
+            queues[network] = jobs
+            return job
+        }
+        if let next { WorkerPool.shared.submit(next) }
     }
 }

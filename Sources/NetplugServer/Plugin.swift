@@ -26,7 +26,15 @@ public final class Plugin: Sendable {
             socketPath = path
         }
         let address = try await server.bind(listener)
-        if case .unix(let path, let group) = listener { try Listeners.secureSocket(path, group: group) }
+        if case .unix(let path, let group) = listener {
+            do {
+                try Listeners.secureSocket(path, group: group)
+            } catch {
+                server.stopAccepting()
+                Listeners.removeSocket(path)
+                throw error
+            }
+        }
         return Plugin(server: server, address: address, socketPath: socketPath)
     }
 

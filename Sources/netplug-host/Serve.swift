@@ -145,8 +145,7 @@ struct Serve: AsyncParsableCommand {
                 cleanup.append(specFile)
             }
         } catch {
-            if case .unix(let path, _) = spec { unlink(path) }
-            fail("cannot listen on \(describe(spec)): \(error)")
+            fail(error is ListenerError ? "\(error)" : "cannot listen on \(describe(spec)): \(error)")
         }
         let server = served.server
         let address = served.address
