@@ -70,6 +70,10 @@ public enum Listeners {
 
     public static func removeSocket(_ path: String) { unlink(path) }
 
+    static func rename(_ from: String, to: String) throws {
+        guard Glibc.rename(from, to) == 0 else { throw ListenerError("cannot move \(from) to \(to): \(errnoText())") }
+    }
+
     /// Mode 0660, and the group Docker runs in when one is named (the Go helper's gid).
     public static func secureSocket(_ path: String, group: String?) throws {
         if let group {

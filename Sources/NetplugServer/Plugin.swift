@@ -21,19 +21,27 @@ public final class Plugin: Sendable {
     public static func start(backend: any PluginBackend, on listener: ListenerSpec, logger: Logger) async throws -> Plugin {
         let server = HTTPServer(dispatcher: Dispatcher(backend: backend, logger: logger), logger: logger)
         var socketPath: String?
-        if case .unix(let path, _) = listener {
+        var address: String
+        if case .unix(let path, let group) = listener {
             try Listeners.prepareUnixPath(path)
             socketPath = path
-        }
-        let address = try await server.bind(listener)
-        if case .unix(let path, let group) = listener {
+            // Bound under a temporary name, given its mode and group, then renamed: a client
+            // that finds the path finds a socket that is ready and already 0660.
+            let staging = path + ".new"
+            let direct = staging.utf8.count >= 104
+            if !direct { try Listeners.prepareUnixPath(staging) }  // left by a start that crashed
+            address = try await server.bind(.unix(path: direct ? path : staging, group: group))
             do {
-                try Listeners.secureSocket(path, group: group)
+                try Listeners.secureSocket(direct ? path : staging, group: group)
+                if !direct { try Listeners.rename(staging, to: path) }
+                address = path
             } catch {
                 server.stopAccepting()
-                Listeners.removeSocket(path)
+                Listeners.removeSocket(direct ? path : staging)
                 throw error
             }
+        } else {
+            address = try await server.bind(listener)
         }
         return Plugin(server: server, address: address, socketPath: socketPath)
     }
