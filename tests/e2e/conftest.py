@@ -132,3 +132,12 @@ def bridge_plugin(base, docker):
     p.start()
     yield p
     p.stop()
+
+
+@pytest.fixture(scope="session")
+def ipam_plugin(base, docker):
+    """examples/bridge-ipam: the bridge driver and the Python IPAM driver on one socket."""
+    p = Plugin(base, os.path.join(ROOT, "examples", "bridge-ipam"), f"npipam{os.getpid()}")
+    p.start()
+    yield p
+    p.stop()
