@@ -14,6 +14,9 @@ public final class HTTPServer: Sendable {
     let dispatcher: Dispatcher
     let logger: Logger
     let group: MultiThreadedEventLoopGroup
+    /// A connection with no call in flight that completes no request for this long is closed:
+    /// idle peers, silent ones and ones that send a byte now and then alike.
+    let idleTimeout: TimeAmount
     let state = NIOLockedValueBox(State())
 
     struct State {
@@ -26,7 +29,9 @@ public final class HTTPServer: Sendable {
     /// A body over 1 MiB is answered 413; past this much we stop reading and close.
     static let discardLimit = 16 << 20
 
-    public init(dispatcher: Dispatcher, logger: Logger, group: MultiThreadedEventLoopGroup = .singleton) {
+    public init(dispatcher: Dispatcher, logger: Logger, idleTimeout: Double = 60,
+                group: MultiThreadedEventLoopGroup = .singleton) {
+        self.idleTimeout = .nanoseconds(Int64(idleTimeout * 1e9))
         self.dispatcher = dispatcher
         self.logger = logger
         self.group = group
@@ -106,8 +111,25 @@ final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var received = 0
+    private var busy = false
+    private var idleTimer: Scheduled<Void>?
 
     init(server: HTTPServer) { self.server = server }
+
+    func handlerAdded(context: ChannelHandlerContext) { armIdleTimer(context) }
+
+    func handlerRemoved(context: ChannelHandlerContext) { idleTimer?.cancel() }
+
+    /// From the connection's start and after each answer: the next request must be complete
+    /// within the idle timeout, or the connection goes.
+    private func armIdleTimer(_ context: ChannelHandlerContext) {
+        idleTimer?.cancel()
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        idleTimer = context.eventLoop.scheduleTask(in: server.idleTimeout) {
+            let (handler, context) = bound.value
+            if !handler.busy { context.close(promise: nil) }
+        }
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -127,6 +149,8 @@ final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
         case .end:
             guard let request = head else { return }
             head = nil
+            busy = true
+            idleTimer?.cancel()
             server.callStarted()
             if received > Dispatcher.maxBody {
                 return finish(.error(413, "the request is larger than 1 MiB"), request: request, context: context)
@@ -151,6 +175,8 @@ final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
     private func finish(_ answer: Answer, request: HTTPRequestHead, context: ChannelHandlerContext) {
         let keepAlive = request.isKeepAlive && !server.isStopping
         write(answer, keepAlive: keepAlive, context: context)
+        busy = false
+        if keepAlive { armIdleTimer(context) }
         server.callEnded()
     }
 

@@ -62,12 +62,18 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("text or json (one object per line).", valueName: "format"))
     var logFormat: String = "text"
 
+    @Option(help: ArgumentHelp("Close a connection that completes no request for this many seconds (no call in flight).", valueName: "seconds"))
+    var idleTimeout: Double = 60
+
     @Flag(help: "Run hooks even when they or their folder are writable by group or others.")
     var allowInsecureHooks = false
 
     func validate() throws {
         guard timeout > 0, timeout.isFinite else {
             throw ValidationError("--timeout \(timeout): give a number of seconds greater than 0")
+        }
+        guard idleTimeout > 0, idleTimeout.isFinite else {
+            throw ValidationError("--idle-timeout \(idleTimeout): give a number of seconds greater than 0")
         }
         guard ["local", "global"].contains(scope) else {
             throw ValidationError("--scope \(scope.debugDescription): use local or global")
@@ -117,6 +123,9 @@ struct Serve: AsyncParsableCommand {
         for entry in records.list() where entry.problem != nil {
             logger.warning("\(entry.problem!)")
         }
+        for leftover in HookRunner.stopLeftovers(plugin: plugin.name, stateDir: stateDir) {
+            logger.warning("stopped \(leftover), a hook left running by an earlier host of \(plugin.name) that did not stop cleanly")
+        }
 
         let spec: ListenerSpec
         if let fd = Listeners.activatedSocket() {
@@ -134,7 +143,7 @@ struct Serve: AsyncParsableCommand {
         let served: Plugin
         var cleanup: [String] = []
         do {
-            served = try await Plugin.start(backend: driver, on: spec, logger: logger)
+            served = try await Plugin.start(backend: driver, on: spec, logger: logger, idleTimeout: idleTimeout)
             if case .unix(let path, _) = spec { cleanup.append(path) }
             if case .tcp(_, _, let specFile) = spec {
                 do {
