@@ -131,7 +131,7 @@ public struct Records: Sendable {
         return entries
     }
 
-    static func fileNames(in folder: String) -> [String] {
+    public static func fileNames(in folder: String) -> [String] {
         guard let dir = opendir(folder) else { return [] }
         defer { closedir(dir) }
         var names: [String] = []

@@ -6,18 +6,30 @@ import NetplugCore
 public final class Dispatcher: Sendable {
     public let backend: any PluginBackend
     let logger: Logger
+    /// `serve --record`: every request and answer kept for `replay`.
+    let recorder: Recorder?
     let locks = NetworkLocks()
     static let maxBody = 1 << 20
 
-    public init(backend: any PluginBackend, logger: Logger) {
+    public init(backend: any PluginBackend, logger: Logger, recorder: Recorder? = nil) {
         self.backend = backend
         self.logger = logger
+        self.recorder = recorder
     }
 
     /// Answers one request. `respond` is called exactly once: at once (on the caller's
     /// thread, the event loop) when nothing has to wait, else from a worker thread.
-    public func handle(path: String, body: [UInt8], respond: @escaping @Sendable (Answer) -> Void) {
+    public func handle(path: String, body: [UInt8], respond originalRespond: @escaping @Sendable (Answer) -> Void) {
         let started = HookRunner.now()
+        let respond: @Sendable (Answer) -> Void
+        if let recorder {
+            respond = { answer in
+                recorder.record(path: path, body: body, answer: answer)
+                originalRespond(answer)
+            }
+        } else {
+            respond = originalRespond
+        }
         if path == Methods.activatePath {
             let families = backend.implements().map { JSON.string($0.rawValue) }
             return respond(Answer(status: 200, body: .object(["Implements": .array(families)])))

@@ -19,8 +19,9 @@ public final class Plugin: Sendable {
 
     /// The same for any backend, the hook-running driver included.
     public static func start(backend: any PluginBackend, on listener: ListenerSpec, logger: Logger,
-                             idleTimeout: Double = 60) async throws -> Plugin {
-        let server = HTTPServer(dispatcher: Dispatcher(backend: backend, logger: logger), logger: logger, idleTimeout: idleTimeout)
+                             idleTimeout: Double = 60, recorder: Recorder? = nil) async throws -> Plugin {
+        let dispatcher = Dispatcher(backend: backend, logger: logger, recorder: recorder)
+        let server = HTTPServer(dispatcher: dispatcher, logger: logger, idleTimeout: idleTimeout)
         var socketPath: String?
         var address: String
         if case .unix(let path, let group) = listener {

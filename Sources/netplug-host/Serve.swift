@@ -65,6 +65,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Close a connection that completes no request for this many seconds (no call in flight).", valueName: "seconds"))
     var idleTimeout: Double = 60
 
+    @Option(help: ArgumentHelp("Keep every request and answer as numbered JSON files here (see replay).", valueName: "dir"))
+    var record: String?
+
     @Flag(help: "Run hooks even when they or their folder are writable by group or others.")
     var allowInsecureHooks = false
 
@@ -143,7 +146,8 @@ struct Serve: AsyncParsableCommand {
         let served: Plugin
         var cleanup: [String] = []
         do {
-            served = try await Plugin.start(backend: driver, on: spec, logger: logger, idleTimeout: idleTimeout)
+            let recorder = try record.map { try Recorder(folder: absolute($0)) }
+            served = try await Plugin.start(backend: driver, on: spec, logger: logger, idleTimeout: idleTimeout, recorder: recorder)
             if case .unix(let path, _) = spec { cleanup.append(path) }
             if case .tcp(_, _, let specFile) = spec {
                 do {

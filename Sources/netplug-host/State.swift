@@ -54,8 +54,4 @@ struct State: ParsableCommand {
             ?? request.member("Interface")?.member("Address")?.string
         return address.map { "address \($0)" } ?? entry.path
     }
-
-    func pad(_ text: String, _ width: Int) -> String {
-        text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
-    }
 }

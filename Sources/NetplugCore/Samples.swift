@@ -1,0 +1,136 @@
+/// Realistic requests (shaped like Docker 20.10's), example answers, and what Docker does
+/// with an error, per method: what `call`, `exercise`, `init`, `schema` and docs/HOOKS.md show.
+public enum Samples {
+    public struct IDs: Sendable {
+        public var network: String
+        public var endpoint: String
+        public var pool: String
+        public init(network: String = String(repeating: "3f", count: 32), endpoint: String = String(repeating: "9c", count: 32),
+                    pool: String = "pool-172.29.0.0/24") {
+            self.network = network
+            self.endpoint = endpoint
+            self.pool = pool
+        }
+    }
+
+    static let ipamData = #"[{"AddressSpace":"LocalDefault","Gateway":"172.29.0.1/24","Pool":"172.29.0.0/24"}]"#
+    static let noPorts = #"{"com.docker.network.endpoint.exposedports":[],"com.docker.network.portmap":[]}"#
+
+    /// The request body Docker would send.
+    public static func request(_ method: Method, _ ids: IDs = IDs()) -> JSON {
+        let n = "\"NetworkID\":\"\(ids.network)\""
+        let pair = "\(n),\"EndpointID\":\"\(ids.endpoint)\""
+        let text: String
+        switch (method.family, method.name) {
+        case (.networkDriver, "CreateNetwork"):
+            text = #"{\#(n),"Options":{"com.docker.network.enable_ipv6":false,"com.docker.network.generic":{}},"IPv4Data":\#(ipamData),"IPv6Data":[]}"#
+        case (.networkDriver, "AllocateNetwork"):
+            text = #"{\#(n),"Options":{},"IPv4Data":\#(ipamData),"IPv6Data":[]}"#
+        case (.networkDriver, "DeleteNetwork"), (.networkDriver, "FreeNetwork"):
+            text = "{\(n)}"
+        case (.networkDriver, "CreateEndpoint"):
+            text = #"{\#(pair),"Interface":{"Address":"172.29.0.2/24","AddressIPv6":"","MacAddress":""},"Options":\#(noPorts)}"#
+        case (.networkDriver, "Join"):
+            text = #"{\#(pair),"SandboxKey":"/var/run/docker/netns/5d2f9a0e1c3b","Options":\#(noPorts)}"#
+        case (.networkDriver, "DiscoverNew"), (.networkDriver, "DiscoverDelete"):
+            text = #"{"DiscoveryType":1,"DiscoveryData":{"Address":"10.0.0.5","self":true}}"#
+        case (.networkDriver, "ProgramExternalConnectivity"):
+            text = #"{\#(pair),"Options":{"com.docker.network.endpoint.exposedports":[{"Proto":6,"Port":80}],"com.docker.network.portmap":[{"Proto":6,"IP":"","Port":80,"HostIP":"","HostPort":8080,"HostPortEnd":8080}]}}"#
+        case (.networkDriver, "GwAllocCheck"):
+            text = #"{"Options":{"com.docker.network.generic":{}}}"#
+        case (.networkDriver, "GetCapabilities"), (.ipamDriver, "GetCapabilities"), (.ipamDriver, "GetDefaultAddressSpaces"):
+            text = "{}"
+        case (.ipamDriver, "RequestPool"):
+            text = #"{"AddressSpace":"LocalDefault","Pool":"","SubPool":"","Options":{},"V6":false}"#
+        case (.ipamDriver, "ReleasePool"):
+            text = #"{"PoolID":"\#(ids.pool)"}"#
+        case (.ipamDriver, "RequestAddress"):
+            text = #"{"PoolID":"\#(ids.pool)","Address":"","Options":{}}"#
+        case (.ipamDriver, "ReleaseAddress"):
+            text = #"{"PoolID":"\#(ids.pool)","Address":"172.29.0.2"}"#
+        default:
+            text = "{\(pair)}"  // DeleteEndpoint, EndpointOperInfo, Leave, RevokeExternalConnectivity
+        }
+        return try! JSON.parse(text)
+    }
+
+    /// An answer a real driver might give.
+    public static func answer(_ method: Method) -> JSON {
+        let text: String
+        switch (method.family, method.name) {
+        case (.networkDriver, "GetCapabilities"): text = #"{"Scope":"local","ConnectivityScope":"local"}"#
+        case (.networkDriver, "AllocateNetwork"): text = #"{"Options":{"vni":"4097"}}"#
+        case (.networkDriver, "CreateEndpoint"): text = #"{"Interface":{"MacAddress":"02:42:ac:1d:00:02"}}"#
+        case (.networkDriver, "EndpointOperInfo"): text = #"{"Value":{"bridge":"br-demo"}}"#
+        case (.networkDriver, "Join"): text = #"{"InterfaceName":{"SrcName":"veth1a2b3c","DstPrefix":"eth"},"Gateway":"172.29.0.1"}"#
+        case (.networkDriver, "GwAllocCheck"): text = #"{"SkipIPv4":false,"SkipIPv6":false}"#
+        case (.ipamDriver, "GetCapabilities"): text = #"{"RequiresMACAddress":false}"#
+        case (.ipamDriver, "GetDefaultAddressSpaces"): text = #"{"LocalDefaultAddressSpace":"LocalDefault","GlobalDefaultAddressSpace":"GlobalDefault"}"#
+        case (.ipamDriver, "RequestPool"): text = #"{"PoolID":"pool-172.29.0.0/24","Pool":"172.29.0.0/24","Data":{}}"#
+        case (.ipamDriver, "RequestAddress"): text = #"{"Address":"172.29.0.2/24","Data":{}}"#
+        default: text = "{}"
+        }
+        return try! JSON.parse(text)
+    }
+
+    /// What Docker does when the method answers an error.
+    public static func onError(_ method: Method) -> String {
+        switch (method.family, method.name) {
+        case (.networkDriver, "GetCapabilities"): return "the driver cannot be used: every command naming it fails with the message"
+        case (.networkDriver, "CreateNetwork"): return "`docker network create` fails and prints the message; no network is made"
+        case (.networkDriver, "AllocateNetwork"): return "swarm only: the network is not created"
+        case (.networkDriver, "DeleteNetwork"): return "`docker network rm` fails and prints the message; the network stays"
+        case (.networkDriver, "FreeNetwork"): return "swarm only: logged by the manager"
+        case (.networkDriver, "CreateEndpoint"): return "`docker run` / `docker network connect` fails and prints the message"
+        case (.networkDriver, "DeleteEndpoint"): return "reported by `docker network disconnect`; on container removal Docker logs it"
+        case (.networkDriver, "EndpointOperInfo"): return "logged; `docker inspect` shows no driver data"
+        case (.networkDriver, "Join"): return "the container does not start; `docker run` prints the message"
+        case (.networkDriver, "Leave"): return "logged; the container stops anyway"
+        case (.networkDriver, "DiscoverNew"), (.networkDriver, "DiscoverDelete"): return "logged"
+        case (.networkDriver, "ProgramExternalConnectivity"): return "the container does not start (a 404 means \"not implemented\" and is fine)"
+        case (.networkDriver, "RevokeExternalConnectivity"): return "logged (a 404 means \"not implemented\")"
+        case (.networkDriver, "GwAllocCheck"): return "`docker network create` fails and prints the message"
+        case (.ipamDriver, "GetCapabilities"), (.ipamDriver, "GetDefaultAddressSpaces"): return "the IPAM driver cannot be used"
+        case (.ipamDriver, "RequestPool"): return "`docker network create` fails and prints the message"
+        case (.ipamDriver, "ReleasePool"): return "logged; `docker network rm` goes on"
+        case (.ipamDriver, "RequestAddress"): return "`docker network create` (the gateway) or `docker run` fails and prints the message"
+        case (.ipamDriver, "ReleaseAddress"): return "logged"
+        default: return "logged"
+        }
+    }
+
+    /// The default answer as text, or why there is none.
+    public static func defaultText(_ method: Method) -> String {
+        switch method.defaultAnswer {
+        case .json(let make): return make(DefaultContext()).text
+        case .notImplemented: return "none: 404 (a hook is required)"
+        }
+    }
+}
+
+/// Shapes as people read them: `{"NetworkID": ID, "Options": {string: any}, ...}`.
+public enum ShapeText {
+    public static func render(_ shape: Shape, indent: String = "") -> String {
+        switch shape {
+        case .any: return "any JSON"
+        case .string: return "string"
+        case .bool: return "true|false"
+        case .integer: return "integer"
+        case .identifier: return "ID (1-128 of [A-Za-z0-9_.-])"
+        case .cidr: return "CIDR address (10.0.0.2/24)"
+        case .ip: return "IP (10.0.0.1)"
+        case .mac: return "MAC (02:42:ac:11:00:02)"
+        case .scope: return "\"local\"|\"global\""
+        case .routeType: return "0 (via NextHop) | 1 (connected)"
+        case .map(let value): return "{string: \(render(value, indent: indent))}"
+        case .array(let element): return "[\(render(element, indent: indent)), ...]"
+        case .object(let fields, _):
+            if fields.isEmpty { return "{}" }
+            let inner = indent + "  "
+            let lines = fields.map { field in
+                "\(inner)\"\(field.name)\": \(render(field.shape, indent: inner))\(field.required ? "  (required)" : "")"
+            }
+            return "{\n" + lines.joined(separator: ",\n") + "\n\(indent)}"
+        }
+    }
+}

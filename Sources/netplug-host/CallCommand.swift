@@ -1,0 +1,66 @@
+import ArgumentParser
+import NetplugCore
+import NetplugServer
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `netplug-host call METHOD --hooks DIR`: one call, exactly as the server would run it.
+struct CallCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "call",
+        abstract: "Run one hook as the server would and print the answer Docker would get.",
+        discussion: """
+        Prints the HTTP status, then the answer. Exit status 0 only for a 200. Without --request,
+        a realistic request shaped like Docker 20.10's is used (see netplug-host schema METHOD).
+
+        Examples:
+          netplug-host call Join --hooks ./hooks
+          echo '{"NetworkID": "n1"}' | netplug-host call CreateNetwork --hooks ./hooks --request -
+        """
+    )
+
+    @Argument(help: "The method: Join, NetworkDriver.Join, ipam/RequestPool, ...")
+    var method: String
+
+    @OptionGroup var hookOptions: HookOptions
+    @OptionGroup var plugin: PluginOptions
+
+    @Option(help: ArgumentHelp("The request body: a file, or - for stdin.", valueName: "file"))
+    var request: String?
+
+    func validate() throws { _ = try findMethod(method) }
+
+    func run() async throws {
+        let method = try findMethod(method)
+        let logger = bootstrapQuietLogging(level: .info)
+        let body: [UInt8]
+        if let request {
+            guard let bytes = readAll(request == "-" ? nil : request) else {
+                throw ValidationError("--request \(request): cannot read it")
+            }
+            body = bytes
+        } else {
+            body = Samples.request(method).bytes
+        }
+        let dispatcher = try hookOptions.dispatcher(name: plugin.name, stateDir: absolute(plugin.resolvedStateDir), logger: logger)
+        let answer = await dispatcher.handle(path: method.path, body: body)
+        print("\(answer.status) \(answer.body.text)")
+        if answer.status != 200 { throw ExitCode(1) }
+    }
+}
+
+/// A whole file (or stdin when nil).
+func readAll(_ path: String?) -> [UInt8]? {
+    let fd = path.map { open($0, O_RDONLY | O_CLOEXEC) } ?? 0
+    guard fd >= 0 else { return nil }
+    defer { if path != nil { close(fd) } }
+    var result: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 { return nil }
+        if n == 0 { return result }
+        result += chunk[0..<n]
+    }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import NetplugCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `netplug-host check --hooks DIR`: everything `serve` would refuse or warn about, and more.
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a hooks folder: what serve would refuse or warn about, and more.",
+        discussion: """
+        Errors: a hook that is not executable, has no #! line (and is not a compiled program) or
+        names an interpreter that is not installed, two files for one method, files or folders
+        writable by group or others. Warnings: names that are no method (with "did you mean").
+        Also lists which hook serves each method and which methods answer a default.
+        Exit status 1 when there is an error.
+
+        Example:
+          netplug-host check --hooks ./hooks
+          netplug-host check --hooks ./hooks --json | jq .errors
+        """
+    )
+
+    @Option(help: ArgumentHelp("The hooks folder.", valueName: "dir"))
+    var hooks: String
+
+    @Flag(help: "Folders and hooks writable by group or others are not errors.")
+    var allowInsecureHooks = false
+
+    @Flag(help: "One JSON document: errors, warnings, hooks, defaults.")
+    var json = false
+
+    func run() throws {
+        let folder = HookFolder(root: absolute(hooks), allowInsecure: allowInsecureHooks)
+        var report = folder.check()
+        for (_, file) in report.hooks.sorted(by: { $0.key < $1.key }) {
+            if let problem = Check.interpreterProblem(file) { report.errors.append(problem) }
+        }
+        let families: [Family] = folder.hasIpam ? [.networkDriver, .ipamDriver] : [.networkDriver]
+        let defaults = Methods.all.filter { families.contains($0.family) && report.hooks[$0.fullName] == nil && !isRefused($0, report) }
+
+        if json {
+            let hooksObject = JSON.object()
+            for (method, file) in report.hooks.sorted(by: { $0.key < $1.key }) { hooksObject.set(method, .string(file.name)) }
+            print(JSON.object([
+                "folder": .string(folder.root),
+                "errors": .array(report.errors.map { .string($0) }),
+                "warnings": .array(report.warnings.map { .string($0) }),
+                "hooks": hooksObject,
+                "defaults": .array(defaults.map { .string($0.fullName) }),
+            ]).text)
+        } else {
+            for error in report.errors { print("error: \(error)") }
+            for warning in report.warnings { print("warning: \(warning)") }
+            for (method, file) in report.hooks.sorted(by: { $0.key < $1.key }) { print("hook: \(method) runs \(file.name)") }
+            for method in defaults { print("default: \(method.fullName) answers \(Samples.defaultText(method))") }
+            print("\(report.errors.count) error(s), \(report.warnings.count) warning(s), \(report.hooks.count) hook(s)")
+        }
+        if !report.errors.isEmpty { throw ExitCode(1) }
+    }
+
+    func isRefused(_ method: Method, _ report: FolderReport) -> Bool {
+        report.errors.contains { $0.contains(method.fullName) || $0.contains("hook \(method.hookStem)") }
+    }
+
+    /// The #! line: present (or a compiled program), and naming an interpreter that exists.
+    static func interpreterProblem(_ file: HookFile) -> String? {
+        guard let head = readHead(file.path, 256) else { return nil }
+        if head.starts(with: [0x7F, 0x45, 0x4C, 0x46]) { return nil }  // ELF: a compiled hook
+        guard head.starts(with: Array("#!".utf8)) else {
+            return "hook \(file.name) has no #! line, so it cannot be started; add one such as #!/bin/sh"
+        }
+        let line = String(decoding: head.dropFirst(2).prefix { $0 != 0x0A }, as: UTF8.self)
+        let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        guard let interpreter = words.first else { return "hook \(file.name) has an empty #! line" }
+        guard access(interpreter, X_OK) == 0 else {
+            return "hook \(file.name) names the interpreter \(interpreter), which is not installed (or not executable)"
+        }
+        if interpreter.hasSuffix("/env"), let program = words.dropFirst().first(where: { !$0.hasPrefix("-") }) {
+            let path = String(cString: getenv("PATH") ?? strdup("/usr/bin:/bin"))
+            let found = path.split(separator: ":").contains { access("\($0)/\(program)", X_OK) == 0 }
+            if !found { return "hook \(file.name) runs \(program) through env, but \(program) is not on PATH" }
+        }
+        return nil
+    }
+
+    static func readHead(_ path: String, _ count: Int) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: count)
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, count) }
+        return n < 0 ? nil : Array(buffer[0..<n])
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Logging
+import NetplugCore
+import NetplugServer
+
+/// What `call`, `exercise` and `replay` need to run hooks exactly as `serve` does.
+struct HookOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The hooks folder.", valueName: "dir"))
+    var hooks: String
+
+    @Option(help: ArgumentHelp("Seconds a hook may run.", valueName: "seconds"))
+    var timeout: Double = 30
+
+    @Flag(help: "Run hooks even when they or their folder are writable by group or others.")
+    var allowInsecureHooks = false
+
+    func validate() throws {
+        guard timeout > 0, timeout.isFinite else {
+            throw ValidationError("--timeout \(timeout): give a number of seconds greater than 0")
+        }
+    }
+
+    /// A dispatcher over the hook driver, as the server builds it, without a socket.
+    func dispatcher(name: String, stateDir: String, logger: Logger) throws -> Dispatcher {
+        let folder = HookFolder(root: absolute(hooks), allowInsecure: allowInsecureHooks)
+        let report = folder.check()
+        if let first = report.errors.first {
+            throw ValidationError(first + (report.errors.count > 1 ? " (and \(report.errors.count - 1) more: run netplug-host check)" : ""))
+        }
+        do { try Records(stateDir: stateDir).prepare() } catch { throw ValidationError("\(error)") }
+        let driver = HookDriver(settings: HookDriverSettings(hooks: folder, name: name, stateDir: stateDir, timeout: timeout),
+                                logger: logger)
+        return Dispatcher(backend: driver, logger: logger)
+    }
+}
+
+/// Logs for the one-shot subcommands: what hooks print on stderr, and warnings.
+func bootstrapQuietLogging(level: Logger.Level = .warning) -> Logger {
+    LoggingSystem.bootstrap { LineLogHandler(label: $0, level: level, format: .text) }
+    return Logger(label: "netplug-host")
+}
