@@ -124,18 +124,7 @@ public struct HookFolder: Sendable {
         return "\(path) is writable by group or others, and hooks run as root; run chmod go-w \(path) (or start with --allow-insecure-hooks)"
     }
 
-    private func entries(of folder: String) -> [String] {
-        guard let dir = opendir(folder) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
-    }
+    private func entries(of folder: String) -> [String] { Records.fileNames(in: folder) }
 
     private func isDirectory(_ path: String) -> Bool {
         var info = stat()

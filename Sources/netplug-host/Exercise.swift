@@ -44,17 +44,8 @@ struct Exercise: AsyncParsableCommand {
 
     func run() async throws {
         let logger = bootstrapQuietLogging()
-        var temporary: String?
-        let state: String
-        if let stateDir {
-            state = absolute(stateDir)
-        } else {
-            var template = Array("/tmp/netplug-exercise-XXXXXX".utf8CString)
-            guard let made = mkdtemp(&template) else { throw ValidationError("cannot make a temporary folder: \(errnoText())") }
-            state = String(cString: made)
-            temporary = state
-        }
-        defer { if let temporary { _ = system("rm -rf '\(temporary)'") } }
+        let (state, cleanup) = try stateFolder(stateDir, purpose: "exercise")
+        defer { cleanup() }
         let dispatcher = try hookOptions.dispatcher(name: name, stateDir: state, logger: logger)
         var ids = Samples.IDs(network: randomID(), endpoint: randomID())
 

@@ -2,6 +2,9 @@ import ArgumentParser
 import Logging
 import NetplugCore
 import NetplugServer
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What `call`, `exercise` and `replay` need to run hooks exactly as `serve` does.
 struct HookOptions: ParsableArguments {
@@ -32,6 +35,16 @@ struct HookOptions: ParsableArguments {
                                 logger: logger)
         return Dispatcher(backend: driver, logger: logger)
     }
+}
+
+/// The state folder a one-shot subcommand uses: the one given, or a temporary one that
+/// `cleanup` removes.
+func stateFolder(_ given: String?, purpose: String) throws -> (path: String, cleanup: () -> Void) {
+    if let given { return (absolute(given), {}) }
+    var template = Array("/tmp/netplug-\(purpose)-XXXXXX".utf8CString)
+    guard let made = mkdtemp(&template) else { throw ValidationError("cannot make a temporary folder: \(errnoText())") }
+    let path = String(cString: made)
+    return (path, { _ = system("rm -rf '\(path)'") })
 }
 
 /// Logs for the one-shot subcommands: what hooks print on stderr, and warnings.

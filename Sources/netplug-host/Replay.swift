@@ -36,17 +36,8 @@ struct Replay: AsyncParsableCommand {
         let source = absolute(folder)
         let files = Records.fileNames(in: source).filter { $0.first?.isNumber == true && $0.hasSuffix(".json") }.sorted()
         guard !files.isEmpty else { throw ValidationError("\(source) holds no recorded calls (files like 000001-NetworkDriver.Join.json)") }
-        var temporary: String?
-        let state: String
-        if let stateDir {
-            state = absolute(stateDir)
-        } else {
-            var template = Array("/tmp/netplug-replay-XXXXXX".utf8CString)
-            guard let made = mkdtemp(&template) else { throw ValidationError("cannot make a temporary folder: \(errnoText())") }
-            state = String(cString: made)
-            temporary = state
-        }
-        defer { if let temporary { _ = system("rm -rf '\(temporary)'") } }
+        let (state, cleanup) = try stateFolder(stateDir, purpose: "replay")
+        defer { cleanup() }
         let dispatcher = try hookOptions.dispatcher(name: name, stateDir: state, logger: logger)
 
         var differing = 0
