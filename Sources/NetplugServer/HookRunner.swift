@@ -35,12 +35,17 @@ public enum HookRunner {
         ignoreSIGPIPE
         var child = netplug_child()
         let argv = [launch.file.path, launch.methodName]
-        let rc = withCStringArray(argv) { argvPointer in
-            launch.environment.withPointers { envPointer in
-                netplug_spawn(launch.file.path, argvPointer, envPointer, launch.workingDirectory, &child)
+        var rc: Int32 = 0
+        OrphanReaper.spawning {
+            rc = withCStringArray(argv) { argvPointer in
+                launch.environment.withPointers { envPointer in
+                    netplug_spawn(launch.file.path, argvPointer, envPointer, launch.workingDirectory, &child)
+                }
             }
+            return rc == 0 ? child.pid : nil
         }
         if rc != 0 { return HookResult(exit: .notStarted(startFailure(rc))) }
+        defer { OrphanReaper.finished(child.pid) }
         return supervise(child, launch: launch, stdin: stdin)
     }
 

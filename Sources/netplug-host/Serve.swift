@@ -163,6 +163,7 @@ struct Serve: AsyncParsableCommand {
         let server = served.server
         let address = served.address
 
+        OrphanReaper.startIfPID1()
         let grace = timeout + 3
         let toRemove = cleanup
         let signals = [Int32(SIGTERM), Int32(SIGINT)].map { (number: Int32) -> DispatchSourceSignal in

@@ -257,3 +257,31 @@ def _alive(pid):
     except OSError:
         return False
     return state != "Z"
+
+
+def test_as_pid_1_orphans_are_reaped(workdir, hooks):
+    """In a plugin container the host is PID 1: what hooks leave behind is reparented to it."""
+    pidfile = os.path.join(workdir, "orphans")
+    # Each call leaves a child that outlives the hook by a moment, then exits: an orphan.
+    hooks.add("Join", f"cat >/dev/null; (sleep 0.2; exit 0) & echo $! >> {pidfile}; echo '{{}}'\n")
+    sock = os.path.join(workdir, "p.sock")
+    proc = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", BINARY, "--hooks", hooks.path,
+                             "--socket", sock, "--state-dir", os.path.join(workdir, "state")],
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 15
+        while not os.path.exists(sock) and time.time() < deadline:
+            time.sleep(0.05)
+        conn_host = Host.__new__(Host)
+        conn_host.socket = sock
+        for i in range(5):
+            assert Host.call(conn_host, "/NetworkDriver.Join", {"NetworkID": f"n{i}", "EndpointID": "e"}).status == 200
+        time.sleep(0.2 + 1.5)  # the orphans exit, then the reaper's once-a-second pass
+        host_pid = int(subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()[0])
+        zombies = [p for p in os.listdir("/proc") if p.isdigit() and _is_zombie_child(p, host_pid)]
+        assert zombies == [], f"orphans left as zombies: {zombies}"
+    finally:
+        # unshare does not pass signals on: stop the host (PID 1 inside) by its outside pid.
+        for child in subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split():
+            os.kill(int(child), signal.SIGTERM)
+        assert proc.wait(20) == 0

@@ -1,0 +1,64 @@
+import NIOConcurrencyHelpers
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// When the host is PID 1 (in a plugin container), processes that hooks leave behind become
+/// its children when they exit, and nobody else will reap them. Once a second it reaps every
+/// zombie child that is not a hook the runner is still waiting for.
+public enum OrphanReaper {
+    /// Hook processes the runner will wait for itself; guarded with the spawns (see `spawning`).
+    private static let hooks = NIOLockedValueBox(Set<pid_t>())
+    static let isActive = getpid() == 1
+
+    /// Runs a spawn so that the reaper never sees a hook before it is registered.
+    static func spawning(_ spawn: () -> pid_t?) {
+        guard isActive else { _ = spawn(); return }
+        hooks.withLockedValue { set in
+            if let pid = spawn() { set.insert(pid) }
+        }
+    }
+
+    static func finished(_ pid: pid_t) {
+        guard isActive else { return }
+        hooks.withLockedValue { _ = $0.remove(pid) }
+    }
+
+    public static func startIfPID1() {
+        guard isActive else { return }
+        WorkerPool.shared.submit {
+            while true {
+                reapOnce()
+                sleep(1)
+            }
+        }
+    }
+
+    static func reapOnce() {
+        guard let proc = opendir("/proc") else { return }
+        defer { closedir(proc) }
+        while let entry = readdir(proc) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            guard let pid = pid_t(name), pid != 1, let stat = String(contentsOfProc: "/proc/\(pid)/stat") else { continue }
+            guard let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 1, fields[0] == "Z", fields[1] == "1" else { continue }
+            hooks.withLockedValue { set in
+                var status: Int32 = 0
+                if !set.contains(pid) { _ = waitpid(pid, &status, WNOHANG) }
+            }
+        }
+    }
+}
+
+private extension String {
+    init?(contentsOfProc path: String) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return nil }
+        self = String(decoding: buffer[0..<n], as: UTF8.self)
+    }
+}
