@@ -37,16 +37,17 @@ public struct SchemaReport: Sendable {
 }
 
 public enum Schema {
-    /// Checks `value` against `shape`; paths in messages read like `Interface.Address`.
-    public static func check(_ value: JSON, against shape: Shape) -> SchemaReport {
+    /// Checks `value` against `shape`; paths in messages read like `Interface.Address`, and
+    /// the whole value is called `root` ("the answer", "the request").
+    public static func check(_ value: JSON, against shape: Shape, root: String = "the answer") -> SchemaReport {
         var report = SchemaReport()
-        report.problem = check(value, shape, path: "", report: &report)
+        report.problem = check(value, shape, path: "", root: root, report: &report)
         return report
     }
 
-    private static func check(_ value: JSON, _ shape: Shape, path: String, report: inout SchemaReport) -> String? {
+    private static func check(_ value: JSON, _ shape: Shape, path: String, root: String, report: inout SchemaReport) -> String? {
         if value.isNull { return nil }
-        let at = path.isEmpty ? "the answer" : path
+        let at = path.isEmpty ? root : path
         switch shape {
         case .any:
             return nil
@@ -77,13 +78,13 @@ public enum Schema {
         case .array(let element):
             guard value.kind == .array else { return "\(at) must be an array, not \(describe(value))" }
             for (index, item) in value.elements.enumerated() {
-                if let problem = check(item, element, path: "\(path)[\(index)]", report: &report) { return problem }
+                if let problem = check(item, element, path: "\(path)[\(index)]", root: root, report: &report) { return problem }
             }
             return nil
         case .map(let element):
             guard value.isObject else { return "\(at) must be an object, not \(describe(value))" }
             for (key, item) in value.members {
-                if let problem = check(item, element, path: join(path, key), report: &report) { return problem }
+                if let problem = check(item, element, path: join(path, key), root: root, report: &report) { return problem }
             }
             return nil
         case .object(let fields, let rule):
@@ -95,7 +96,7 @@ public enum Schema {
                     report.unknownKeys.append(join(path, key) + suggestion)
                     continue
                 }
-                if let problem = check(item, field.shape, path: join(path, field.name), report: &report) { return problem }
+                if let problem = check(item, field.shape, path: join(path, field.name), root: root, report: &report) { return problem }
             }
             for field in fields where field.required {
                 let present = value.member(field.name)

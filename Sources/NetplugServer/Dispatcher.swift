@@ -135,10 +135,9 @@ public final class Dispatcher: Sendable {
                 return .success(Call(method: method, request: .object(), body: Array("{}".utf8), networkID: nil, endpointID: nil), unknownKeys: [])
             }
         }
-        let report = Schema.check(request, against: method.request)
+        let report = Schema.check(request, against: method.request, root: "the request")
         if let problem = report.problem {
-            let text = problem.hasPrefix("the answer") ? "the request" + problem.dropFirst("the answer".count) : problem
-            return .failure(.error(400, "bad \(method.fullName) request: \(text)"))
+            return .failure(.error(400, "bad \(method.fullName) request: \(problem)"))
         }
         let call = Call(method: method, request: request, body: hookInput,
                         networkID: request.member("NetworkID")?.string,
