@@ -81,8 +81,9 @@ public final class Dispatcher: Sendable {
     private func serve(_ call: Call, started: Double, respond: @Sendable (Answer) -> Void) {
         let served = backend.serveBlocking(call)
         locks.release(call.networkID)
-        respond(served.answer)
+        // Logged before answering: a one-shot caller (`call`) may exit as soon as it has the answer.
         log(call, served, started: started)
+        respond(served.answer)
     }
 
     private func log(_ call: Call, _ served: Served, started: Double) {

@@ -6,6 +6,7 @@ import NetplugCore
 public final class Recorder: Sendable {
     let folder: String
     private let counter = NIOLockedValueBox(0)
+    private let pending = NIOLockedValueBox(0)
 
     public init(folder: String) throws {
         self.folder = folder
@@ -20,7 +21,9 @@ public final class Recorder: Sendable {
             value += 1
             return value
         }
+        pending.withLockedValue { $0 += 1 }
         WorkerPool.shared.submit {
+            defer { self.pending.withLockedValue { $0 -= 1 } }
             let entry = JSON.object(["Path": .string(path), "Status": .integer(answer.status), "Response": answer.body])
             if let request = try? JSON.parse(body) {
                 entry.set("Request", request)
@@ -31,6 +34,14 @@ public final class Recorder: Sendable {
             let name = String(repeating: "0", count: max(0, 6 - digits.count)) + digits + "-"
                 + path.filter { $0.isLetter || $0.isNumber || $0 == "." } + ".json"
             try? Records(stateDir: self.folder).write(entry, to: self.folder + "/" + name)
+        }
+    }
+
+    /// At shutdown: the files of calls already answered are written before the host exits.
+    public func waitUntilWritten(upTo seconds: Double) async {
+        let end = HookRunner.now() + seconds
+        while pending.withLockedValue({ $0 }) > 0 && HookRunner.now() < end {
+            try? await Task.sleep(nanoseconds: 5_000_000)
         }
     }
 

@@ -144,9 +144,10 @@ struct Serve: AsyncParsableCommand {
         let driver = HookDriver(settings: HookDriverSettings(hooks: folder, name: plugin.name, stateDir: stateDir,
                                                              timeout: timeout, scope: scope), logger: logger)
         let served: Plugin
+        let recorder: Recorder?
+        do { recorder = try record.map { try Recorder(folder: absolute($0)) } } catch { fail("--record: \(error)") }
         var cleanup: [String] = []
         do {
-            let recorder = try record.map { try Recorder(folder: absolute($0)) }
             served = try await Plugin.start(backend: driver, on: spec, logger: logger, idleTimeout: idleTimeout, recorder: recorder)
             if case .unix(let path, _) = spec { cleanup.append(path) }
             if case .tcp(_, _, let specFile) = spec {
@@ -174,6 +175,7 @@ struct Serve: AsyncParsableCommand {
                 server.stopAccepting()
                 Task {
                     let drained = await server.waitForCalls(upTo: grace)
+                    await recorder?.waitUntilWritten(upTo: 5)
                     for path in toRemove { unlink(path) }
                     logger.info(drained ? "stopped" : "stopped with calls still running")
                     Glibc.exit(0)
