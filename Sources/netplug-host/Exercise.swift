@@ -16,8 +16,9 @@ struct Exercise: AsyncParsableCommand {
         table of step, status, milliseconds and verdict; exits 1 if any step fails. The hooks run
         for real. Records go to a temporary state folder unless --state-dir is given.
 
-        Example:
+        Examples:
           netplug-host exercise --hooks ./hooks --ipam
+          netplug-host exercise --hooks examples/bridge -o mtu=1400 -o bridge=br-try
         """
     )
 
@@ -31,6 +32,16 @@ struct Exercise: AsyncParsableCommand {
 
     @Flag(help: "Also drive the IPAM methods (the folder's ipam/ hooks).")
     var ipam = false
+
+    @Option(name: [.short, .customLong("option")],
+            help: ArgumentHelp("A network option, as `docker network create -o KEY=VALUE` gives it (repeatable).", valueName: "key=value"))
+    var options: [String] = []
+
+    func validate() throws {
+        for option in options where !option.contains("=") {
+            throw ValidationError("-o \(option.debugDescription): use KEY=VALUE, like -o mtu=1400")
+        }
+    }
 
     struct Step {
         var label: String
@@ -77,6 +88,12 @@ struct Exercise: AsyncParsableCommand {
             gateway = await run("request gateway", "IpamDriver.RequestAddress", gatewayRequest).answer.member("Address")?.string ?? gateway
         }
         let create = Samples.request(Methods.named("NetworkDriver.CreateNetwork")!, ids)
+        let generic = JSON.object()
+        for option in options {
+            let parts = option.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            generic.set(String(parts[0]), .string(String(parts[1])))
+        }
+        create["Options"]?.set("com.docker.network.generic", generic)
         create.set("IPv4Data", .array([.object(["AddressSpace": .string("LocalDefault"), "Pool": .string(pool), "Gateway": .string(gateway)])]))
         _ = await run("create network", "NetworkDriver.CreateNetwork", create)
         if ipam {

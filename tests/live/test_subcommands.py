@@ -85,6 +85,16 @@ def test_call_keeps_records_like_serve(workdir, hooks):
     assert os.listdir(os.path.join(state, "networks")) == ["3f" * 32 + ".json"]
 
 
+def test_exercise_passes_network_options(workdir, hooks):
+    seen = os.path.join(workdir, "seen")
+    hooks.add("CreateNetwork.sh", f"jq -c '.Options[\"com.docker.network.generic\"]' > {seen}\n")
+    r = run_host("exercise", "--hooks", hooks.path, "-o", "mtu=1400", "--option", "color=blue", timeout=120)
+    assert r.returncode == 0, r.stdout
+    assert json.load(open(seen)) == {"mtu": "1400", "color": "blue"}
+    r = run_host("exercise", "--hooks", hooks.path, "-o", "nothing")
+    assert r.returncode != 0 and "use KEY=VALUE" in r.stderr
+
+
 def test_exercise_reports_a_failing_step(workdir, hooks):
     hooks.add("Join.sh", "cat >/dev/null; echo 'no bridge for this network' >&2; exit 1\n")
     r = run_host("exercise", "--hooks", hooks.path, timeout=120)
