@@ -27,32 +27,38 @@ public struct Served: Sendable {
     }
 }
 
+/// How a backend will answer a call: at once, or by work that may block (a process, a
+/// record written with fsync), which the server runs on a worker thread.
+public enum Plan: Sendable {
+    case answer(Served)
+    case run(@Sendable () -> Served)
+}
+
 /// What the server serves: the hook-running driver, or an in-process one (`TypedDriver`).
 /// The server does the checks, the ordering and the logs; a backend only answers.
 public protocol PluginBackend: Sendable {
     /// What `/Plugin.Activate` lists; asked on every activation.
     func implements() -> [Family]
     func serve(_ call: Call) async -> Served
-    /// An answer that needs no waiting (no process, no disk write), given on the event loop
-    /// to save two thread hops; nil sends the call the usual way.
-    func immediateAnswer(_ call: Call) -> Served?
-    /// Called on a worker thread, which may block.
-    func serveBlocking(_ call: Call) -> Served
+    /// Called on the event loop when the call's network is free (else on a worker thread):
+    /// an answer that needs no waiting is given at once, saving two thread hops.
+    func plan(_ call: Call) -> Plan
 }
 
 extension PluginBackend {
-    public func immediateAnswer(_ call: Call) -> Served? { nil }
-
-    public func serveBlocking(_ call: Call) -> Served {
-        let box = ResultBox()
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            box.value = await serve(call)
-            done.signal()
+    /// By default everything goes through `serve`, waited for on a worker thread.
+    public func plan(_ call: Call) -> Plan {
+        .run {
+            let box = ResultBox()
+            let done = DispatchSemaphore(value: 0)
+            Task {
+                box.value = await serve(call)
+                done.signal()
+            }
+            // A worker thread, never the cooperative pool: waiting here starves nothing.
+            done.wait()
+            return box.value!
         }
-        // A worker thread, never the cooperative pool: waiting here starves nothing.
-        done.wait()
-        return box.value!
     }
 }
 

@@ -57,16 +57,24 @@ public final class Dispatcher: Sendable {
         }
 
         if locks.tryAcquire(call.networkID) {
-            let immediate = backend.immediateAnswer(call)
-            if let immediate {
+            switch backend.plan(call) {
+            case .answer(let served):
                 locks.release(call.networkID)
-                log(call, immediate, started: started)
-                return respond(immediate.answer)
+                log(call, served, started: started)
+                respond(served.answer)
+            case .run(let work):
+                // The network is ours already: go on with it held.
+                WorkerPool.shared.submit { self.finish(call, work(), started: started, respond: respond) }
             }
-            // The network is ours already: go on with it held.
-            WorkerPool.shared.submit { self.serve(call, started: started, respond: respond) }
         } else {
-            locks.enqueue(call.networkID) { self.serve(call, started: started, respond: respond) }
+            locks.enqueue(call.networkID) {
+                let served: Served
+                switch self.backend.plan(call) {
+                case .answer(let immediate): served = immediate
+                case .run(let work): served = work()
+                }
+                self.finish(call, served, started: started, respond: respond)
+            }
         }
     }
 
@@ -77,9 +85,8 @@ public final class Dispatcher: Sendable {
         }
     }
 
-    /// On a worker thread, with the call's network held.
-    private func serve(_ call: Call, started: Double, respond: @Sendable (Answer) -> Void) {
-        let served = backend.serveBlocking(call)
+    /// With the call's network held: let the next call on it go, log, answer.
+    private func finish(_ call: Call, _ served: Served, started: Double, respond: @Sendable (Answer) -> Void) {
         locks.release(call.networkID)
         // Logged before answering: a one-shot caller (`call`) may exit as soon as it has the answer.
         log(call, served, started: started)

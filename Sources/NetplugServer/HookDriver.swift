@@ -49,45 +49,51 @@ public final class HookDriver: PluginBackend {
     }
 
     public func serve(_ call: Call) async -> Served {
-        await withCheckedContinuation { continuation in
-            WorkerPool.shared.submit { continuation.resume(returning: self.serveBlocking(call)) }
+        switch plan(call) {
+        case .answer(let served):
+            return served
+        case .run(let work):
+            return await withCheckedContinuation { continuation in
+                WorkerPool.shared.submit { continuation.resume(returning: work()) }
+            }
         }
     }
 
     /// Methods whose success changes a record: never answered on the event loop (fsync).
     static let recordMethods: Set<String> = ["CreateNetwork", "DeleteNetwork", "CreateEndpoint", "Join", "Leave", "DeleteEndpoint"]
 
-    /// A default answer for a method that keeps no record needs no waiting: answer it at once.
-    public func immediateAnswer(_ call: Call) -> Served? {
+    /// One look at the folder per call: a default for a method that keeps no record is given
+    /// at once; a hook, or a record to write, is work for a worker thread.
+    public func plan(_ call: Call) -> Plan {
         let method = call.method
-        guard method.family != .networkDriver || !HookDriver.recordMethods.contains(method.name) else { return nil }
         switch settings.hooks.lookup(method) {
-        case .none: return Served(answer: defaultAnswer(method), handler: "default")
-        case .unusable(let problem): return Served(answer: .error(500, problem), handler: "refused")
-        case .hook: return nil
+        case .unusable(let problem):
+            return .answer(Served(answer: .error(500, problem), handler: "refused"))
+        case .none:
+            let answer = defaultAnswer(method)
+            guard answer.status == 200, method.family == .networkDriver, HookDriver.recordMethods.contains(method.name) else {
+                return .answer(Served(answer: answer, handler: "default"))
+            }
+            // A default is a success like any other: the next hook may rely on its record.
+            return .run {
+                let failure = self.keepRecord(call, answer: answer)
+                return Served(answer: failure.map { .error(500, $0) } ?? answer, handler: "default")
+            }
+        case .hook(let file):
+            return .run { self.runHook(file, call) }
         }
     }
 
-    public func serveBlocking(_ call: Call) -> Served {
+    func runHook(_ file: HookFile, _ call: Call) -> Served {
         let method = call.method
-        switch settings.hooks.lookup(method) {
-        case .none:
-            var answer = defaultAnswer(method)
-            // A default is a success like any other: the next hook may rely on its record.
-            if answer.status == 200, let failure = keepRecord(call, answer: answer) { answer = .error(500, failure) }
-            return Served(answer: answer, handler: "default")
-        case .unusable(let problem):
-            return Served(answer: .error(500, problem), handler: "refused")
-        case .hook(let file):
-            let launch = HookLaunch(file: file, methodName: method.fullName, workingDirectory: settings.hooks.root,
-                                    environment: environment(for: call), timeout: settings.timeout)
-            let result = HookRunner.runBlocking(launch, stdin: call.body)
-            var answer = Outcome.answer(for: method, hook: file.name, result: result, context: context(for: method))
-            if answer.status == 200, let failure = keepRecord(call, answer: answer) {
-                answer = .error(500, failure)
-            }
-            return Served(answer: answer, handler: file.name, stderr: result.stderr)
+        let launch = HookLaunch(file: file, methodName: method.fullName, workingDirectory: settings.hooks.root,
+                                environment: environment(for: call), timeout: settings.timeout)
+        let result = HookRunner.runBlocking(launch, stdin: call.body)
+        var answer = Outcome.answer(for: method, hook: file.name, result: result, context: context(for: method))
+        if answer.status == 200, let failure = keepRecord(call, answer: answer) {
+            answer = .error(500, failure)
         }
+        return Served(answer: answer, handler: file.name, stderr: result.stderr)
     }
 
     /// Only GetCapabilities' default depends on the folder beyond the method's own hook.
