@@ -98,8 +98,9 @@ static void *worker(void *arg) {
     char *mine = malloc(body_len + 1);
     memcpy(mine, body, body_len);
     mine[body_len] = 0;
-    char *id = strstr(mine, "\"NetworkID\":\"");
-    if (id) { char hex[3]; snprintf(hex, sizeof hex, "%02lx", index & 0xff); memcpy(id + 13, hex, 2); }
+    char *id = strstr(mine, "\"NetworkID\"");
+    if (id) id = strchr(id + 11, '"');  /* the value's opening quote, after the colon */
+    if (id && strlen(id) > 3) { char hex[3]; snprintf(hex, sizeof hex, "%02lx", index & 0xff); memcpy(id + 1, hex, 2); }
     int fd = strcmp(mode, "socket") == 0 ? connect_unix(target) : -1;
     for (long i = 0; i < calls_per_thread; i++) {
         double t0 = now();
