@@ -70,8 +70,8 @@ public struct HookFolder: Sendable {
             for entry in entries(of: folder).sorted() {
                 let path = folder + "/" + entry
                 // Folders are never hooks (ipam/ is the IPAM family; others may hold helpers).
-                // READMEs document a driver beside its hooks; they are not misspelt hooks.
-                if entry.hasPrefix(".") || entry.hasPrefix("README") || isDirectory(path) { continue }
+                // Hidden files (editor swap files, .gitkeep) and folders (lib/) are never hooks.
+                if entry.hasPrefix(".") || isDirectory(path) { continue }
                 guard let (stem, _) = HookFolder.split(entry), names.contains(stem) else {
                     let stem = HookFolder.split(entry)?.stem ?? entry
                     let hint = Suggest.closest(to: stem, among: names).map { "; did you mean \($0)?" } ?? ""

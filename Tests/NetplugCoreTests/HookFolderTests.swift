@@ -61,7 +61,7 @@ final class HookFolderTests: XCTestCase {
         let report = HookFolder(root: root).check()
         XCTAssertTrue(report.errors.isEmpty, "\(report.errors)")
         XCTAssertTrue(report.warnings.contains { $0.contains("Jion.sh") && $0.contains("did you mean Join?") }, "\(report.warnings)")
-        XCTAssertFalse(report.warnings.contains { $0.contains("README.md") })
+        XCTAssertTrue(report.warnings.contains { $0.contains("README.md") })
         XCTAssertTrue(report.warnings.contains { $0.contains("notes.txt") })
         XCTAssertFalse(report.warnings.contains { $0.contains(".hidden") })
     }
