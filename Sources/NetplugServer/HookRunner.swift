@@ -83,7 +83,9 @@ public enum HookRunner {
             if stdoutFD >= 0 { fds.append(pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)) }
             if stderrFD >= 0 { fds.append(pollfd(fd: stderrFD, events: Int16(POLLIN), revents: 0)) }
             if pidFD >= 0 { fds.append(pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0)) }
-            let next = min(timedOut ? killAt : deadline, killed ? current + 1 : .infinity)
+            // The next moment something must happen: the deadline, the SIGKILL, or (once the
+            // group is killed) a look every second until the hook is gone.
+            let next = killed ? current + 1 : (timedOut ? killAt : deadline)
             var waitMs = Int32(max(0, min((next - current) * 1000, 1000)).rounded(.up))
             if pidFD < 0 { waitMs = min(waitMs, 10) }  // no pidfd: look for the exit ourselves
             let ready = poll(&fds, nfds_t(fds.count), waitMs)
