@@ -45,7 +45,13 @@ public struct Records: Sendable {
 
     /// The record at `path`, nil when there is none; a damaged record throws, naming the file.
     public func read(_ path: String) throws -> JSON? {
-        guard let bytes = try Records.readFile(path) else { return nil }
+        let bytes: [UInt8]
+        do {
+            guard let read = try FileBytes.read(path) else { return nil }
+            bytes = read
+        } catch {
+            throw Failure(description: "\(error)")
+        }
         do {
             let value = try JSON.parse(bytes)
             guard value.isObject else { throw Failure(description: "\(path): damaged record: not a JSON object") }
@@ -140,24 +146,6 @@ public struct Records: Sendable {
             if name != "." && name != ".." { names.append(name) }
         }
         return names
-    }
-
-    static func readFile(_ path: String) throws -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return nil }
-            throw Failure(description: "cannot read \(path): \(errnoText())")
-        }
-        defer { close(fd) }
-        var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { throw Failure(description: "cannot read \(path): \(errnoText())") }
-            if n == 0 { return result }
-            result.append(contentsOf: chunk[0..<n])
-        }
     }
 
     static func syncFolder(_ folder: String) throws {

@@ -172,38 +172,24 @@ public enum HookRunner {
         let own = getpid()
         while let entry = readdir(proc) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            guard let pid = Int32(name), pid != own, let stat = readSmallFile("/proc/\(pid)/stat") else { continue }
+            guard let pid = Int32(name), pid != own, let stat = try? FileBytes.read("/proc/\(pid)/stat") else { continue }
             // Fields after the command's closing parenthesis: state ppid pgrp session ...
             let text = String(decoding: stat, as: UTF8.self)
             guard let close = text.lastIndex(of: ")") else { continue }
             let fields = text[text.index(after: close)...].split(separator: " ")
             guard fields.count > 3, let group = Int32(fields[2]), let session = Int32(fields[3]),
-                  group == pid, session != pid, let environ = readSmallFile("/proc/\(pid)/environ") else { continue }
+                  group == pid, session != pid, let environ = try? FileBytes.read("/proc/\(pid)/environ", upTo: 1 << 20) else { continue }
             let variables = Set(environ.split(separator: 0).map { String(decoding: $0, as: UTF8.self) })
             guard variables.contains("NETPLUG_PLUGIN=\(plugin)"), variables.contains("NETPLUG_STATE_DIR=\(stateDir)"),
                   variables.contains(where: { $0.hasPrefix("NETPLUG_METHOD=") }) else { continue }
             if kill(-pid, SIGKILL) == 0 {
-                let command = readSmallFile("/proc/\(pid)/cmdline").map { bytes in
+                let command = (try? FileBytes.read("/proc/\(pid)/cmdline", upTo: 4096)).map { bytes in
                     String(decoding: bytes.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
                 } ?? "?"
                 stopped.append("process group \(pid) (\(command.trimmingCharacters()))")
             }
         }
         return stopped
-    }
-
-    private static func readSmallFile(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while result.count < 1 << 20 {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n <= 0 { break }
-            result += chunk[0..<n]
-        }
-        return result
     }
 
     private static let ignoreSIGPIPE: Void = {

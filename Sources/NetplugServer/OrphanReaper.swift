@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import NetplugCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,7 +40,8 @@ public enum OrphanReaper {
         defer { closedir(proc) }
         while let entry = readdir(proc) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            guard let pid = pid_t(name), pid != 1, let stat = String(contentsOfProc: "/proc/\(pid)/stat") else { continue }
+            guard let pid = pid_t(name), pid != 1, let bytes = try? FileBytes.read("/proc/\(pid)/stat", upTo: 4096) else { continue }
+            let stat = String(decoding: bytes, as: UTF8.self)
             guard let close = stat.lastIndex(of: ")") else { continue }
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             guard fields.count > 1, fields[0] == "Z", fields[1] == "1" else { continue }
@@ -48,17 +50,5 @@ public enum OrphanReaper {
                 if !set.contains(pid) { _ = waitpid(pid, &status, WNOHANG) }
             }
         }
-    }
-}
-
-private extension String {
-    init?(contentsOfProc path: String) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 1024)
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard n > 0 else { return nil }
-        self = String(decoding: buffer[0..<n], as: UTF8.self)
     }
 }

@@ -52,15 +52,6 @@ struct CallCommand: AsyncParsableCommand {
 
 /// A whole file (or stdin when nil).
 func readAll(_ path: String?) -> [UInt8]? {
-    let fd = path.map { open($0, O_RDONLY | O_CLOEXEC) } ?? 0
-    guard fd >= 0 else { return nil }
-    defer { if path != nil { close(fd) } }
-    var result: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 { return nil }
-        if n == 0 { return result }
-        result += chunk[0..<n]
-    }
+    guard let path else { return FileBytes.read(fd: 0) }
+    return try? FileBytes.read(path)
 }

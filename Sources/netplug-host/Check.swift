@@ -85,11 +85,6 @@ struct Check: ParsableCommand {
     }
 
     static func readHead(_ path: String, _ count: Int) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: count)
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, count) }
-        return n < 0 ? nil : Array(buffer[0..<n])
+        try? FileBytes.read(path, upTo: count)
     }
 }
