@@ -96,7 +96,7 @@ public enum Listeners {
         let folder = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
         do {
             if !folder.isEmpty { try Records.makeFolder(folder) }
-            try Records(stateDir: folder).writeText(address + "\n", to: path)
+            try Records(stateDir: folder).writeText(address, to: path)
         } catch {
             throw ListenerError("cannot write the spec file: \(error)")
         }

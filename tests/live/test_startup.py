@@ -152,7 +152,8 @@ def test_tcp_with_spec_file(workdir, hooks):
             if os.path.exists(spec):
                 break
             time.sleep(0.02)
-        url = open(spec).read().strip()
+        url = open(spec).read()
+        assert url == url.strip(), "the spec file holds the address and nothing else"
         assert url.startswith("tcp://127.0.0.1:")
         port = int(url.rsplit(":", 1)[1])
         assert port > 0
