@@ -139,8 +139,9 @@ public enum Outcome {
     }
 }
 
-extension Substring {
-    func trimmingCharacters() -> String {
+extension StringProtocol {
+    /// Without leading and trailing white space.
+    public func trimmingCharacters() -> String {
         String(drop(while: { $0.isWhitespace }).reversed().drop(while: { $0.isWhitespace }).reversed())
     }
 }

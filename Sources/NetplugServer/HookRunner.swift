@@ -197,7 +197,8 @@ public enum HookRunner {
         signal(SIGPIPE, SIG_IGN)
     }()
 
-    static func now() -> Double {
+    /// Monotonic seconds, for deadlines and durations.
+    public static func now() -> Double {
         var spec = timespec()
         clock_gettime(CLOCK_MONOTONIC, &spec)
         return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
@@ -236,12 +237,6 @@ public final class CStrings: @unchecked Sendable {
     public init(_ strings: [String]) { pointers = strings.map { strdup($0) } }
 
     deinit { for pointer in pointers { free(pointer) } }
-}
-
-extension String {
-    func trimmingCharacters() -> String {
-        String(drop(while: { $0.isWhitespace }).reversed().drop(while: { $0.isWhitespace }).reversed())
-    }
 }
 
 /// NUL-terminated `char *[]` for the C calls, freed afterwards.

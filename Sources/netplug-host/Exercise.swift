@@ -64,9 +64,9 @@ struct Exercise: AsyncParsableCommand {
         func run(_ label: String, _ fullName: String, _ request: JSON? = nil) async -> Step {
             let method = Methods.named(fullName)!
             var step = Step(label: label, method: method, request: request ?? Samples.request(method, ids))
-            let started = now()
+            let started = HookRunner.now()
             let answer = await dispatcher.handle(path: method.path, body: step.request.bytes)
-            step.milliseconds = (now() - started) * 1000
+            step.milliseconds = (HookRunner.now() - started) * 1000
             step.status = answer.status
             step.answer = answer.body
             step.verdict = answer.status == 200 ? "ok" : "FAIL: \(answer.errorText ?? answer.body.text)"
@@ -139,12 +139,6 @@ struct Exercise: AsyncParsableCommand {
 
     func randomID() -> String {
         (0..<32).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.map { $0.count == 1 ? "0" + $0 : $0 }.joined()
-    }
-
-    func now() -> Double {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
 
     func format(_ value: Double) -> String {
