@@ -47,11 +47,8 @@ def test_same_network_calls_never_overlap_and_keep_arrival_order(start, hooks, w
 def test_different_networks_run_in_parallel(start, hooks, workdir):
     log = make_recorder(hooks, workdir)
     host = start()
-    began = time.time()
     fire(host, [{"NetworkID": f"n{i}", "EndpointID": "e"} for i in range(4)], gap=0)
-    elapsed = time.time() - began
     s = spans(log)
     starts = sorted(v["start"] for v in s.values())
     ends = sorted(v["end"] for v in s.values())
     assert starts[-1] < ends[0], "the four networks' calls did not overlap"
-    assert elapsed < 4 * 0.4
