@@ -2,6 +2,7 @@
 #include "cspawn.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/syscall.h>
@@ -50,7 +51,13 @@ int netplug_spawn(const char *path, char *const argv[], char *const envp[], cons
     posix_spawnattr_setsigmask(&attr, &none);
     /* Its own process group, so a timeout can end the hook and everything it started. */
     posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    /* The host's threads run under SCHED_BATCH (netplug_batch_thread); the hook gets the
+       normal policy back, as if a shell had started it. */
+    struct sched_param normal = {0};
+    posix_spawnattr_setschedpolicy(&attr, SCHED_OTHER);
+    posix_spawnattr_setschedparam(&attr, &normal);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
+                                        POSIX_SPAWN_SETSCHEDULER);
 
     pid_t pid = -1;
     rc = posix_spawn(&pid, path, &actions, &attr, argv, envp);
@@ -72,6 +79,11 @@ int netplug_spawn(const char *path, char *const argv[], char *const envp[], cons
     /* pidfd tells us the hook exited even while a grandchild still holds its stdout open. */
     child->pid_fd = (int)syscall(SYS_pidfd_open, pid, 0);
     return 0;
+}
+
+int netplug_batch_thread(void) {
+    struct sched_param none = {0};
+    return sched_setscheduler(0, SCHED_BATCH, &none) == 0 ? 0 : errno;
 }
 
 int netplug_wifexited(int status) { return WIFEXITED(status); }

@@ -25,8 +25,9 @@ public struct FolderReport: Sendable {
     public var hooks: [String: HookFile] = [:]
 }
 
-/// Which file serves which method. The folder is read again on every call, so editing,
-/// adding or removing a hook takes effect at once; only method names are ever looked up.
+/// Which file serves which method. The folder is looked at on every call (its listing is
+/// reread whenever it changed), so editing, adding or removing a hook takes effect at once;
+/// only method names are ever looked up.
 public struct HookFolder: Sendable {
     public let root: String
     public let allowInsecure: Bool
@@ -124,7 +125,7 @@ public struct HookFolder: Sendable {
         return "\(path) is writable by group or others, and hooks run as root; run chmod go-w \(path) (or start with --allow-insecure-hooks)"
     }
 
-    private func entries(of folder: String) -> [String] { Records.fileNames(in: folder) }
+    private func entries(of folder: String) -> [String] { FolderListing.shared.names(in: folder) }
 
     private func isDirectory(_ path: String) -> Bool {
         var info = stat()

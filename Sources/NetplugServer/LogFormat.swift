@@ -26,55 +26,84 @@ public struct LineLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         var all = metadata
-        if let extra = event.metadata { all.merge(extra) { $1 } }
+        if let extra = event.metadata {
+            if all.isEmpty { all = extra } else { all.merge(extra) { $1 } }
+        }
         let keys = all.keys.sorted()
-        var line: String
+        // Built as bytes, not by string interpolation: one line per call, so this is on every call's path.
+        var line: [UInt8] = []
+        line.reserveCapacity(256)
         switch format {
         case .text:
-            line = "\(LineLogHandler.timestamp()) \(event.level) \(event.message)"
-            for key in keys { line += " \(key)=\(LineLogHandler.quoteIfNeeded("\(all[key]!)"))" }
+            LineLogHandler.appendTimestamp(to: &line)
+            line.append(0x20)
+            line.append(contentsOf: event.level.rawValue.utf8)
+            line.append(0x20)
+            line.append(contentsOf: "\(event.message)".utf8)
+            for key in keys {
+                line.append(0x20)
+                line.append(contentsOf: key.utf8)
+                line.append(UInt8(ascii: "="))
+                LineLogHandler.appendQuotedIfNeeded(LineLogHandler.text(all[key]!), to: &line)
+            }
         case .json:
-            let object = JSON.object(["time": .string(LineLogHandler.timestamp()), "level": .string("\(event.level)"),
+            var stamp: [UInt8] = []
+            LineLogHandler.appendTimestamp(to: &stamp)
+            let object = JSON.object(["time": .string(String(decoding: stamp, as: UTF8.self)), "level": .string(event.level.rawValue),
                                       "message": .string("\(event.message)")])
-            for key in keys { object.set(key, .string("\(all[key]!)")) }
-            line = object.text
+            for key in keys { object.set(key, .string(LineLogHandler.text(all[key]!))) }
+            line.append(contentsOf: object.text.utf8)
         }
-        line += "\n"
+        line.append(0x0A)
         // One write(2) per line: lines from concurrent calls never interleave.
-        var bytes = Array(line.utf8)
         var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress! + offset, $0.count - offset) }
+        while offset < line.count {
+            let n = line.withUnsafeBytes { write(2, $0.baseAddress! + offset, $0.count - offset) }
             if n <= 0 { if errno == EINTR { continue } else { break } }
             offset += n
         }
     }
 
-    static func quoteIfNeeded(_ value: String) -> String {
-        guard value.isEmpty || value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) else { return value }
-        return "\"" + value.replacingQuotes() + "\""
+    static func text(_ value: Logger.MetadataValue) -> String {
+        if case .string(let text) = value { return text }
+        return value.description
     }
 
-    static func timestamp() -> String {
+    static func appendQuotedIfNeeded(_ value: String, to line: inout [UInt8]) {
+        let utf8 = value.utf8
+        let needsQuotes = utf8.isEmpty || utf8.contains { $0 == 0x20 || $0 == 0x22 || $0 == 0x3D }
+        guard needsQuotes else { line.append(contentsOf: utf8); return }
+        line.append(0x22)
+        for byte in utf8 {
+            if byte == 0x22 || byte == 0x5C { line.append(0x5C) }
+            line.append(byte)
+        }
+        line.append(0x22)
+    }
+
+    /// `2026-11-29T20:44:45.123Z`
+    static func appendTimestamp(to line: inout [UInt8]) {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         var parts = tm()
         var seconds = spec.tv_sec
         gmtime_r(&seconds, &parts)
-        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        let millis = Int(spec.tv_nsec / 1_000_000)
-        let ms = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(ms)Z"
-    }
-}
-
-private extension String {
-    func replacingQuotes() -> String {
-        var out = ""
-        for character in self {
-            if character == "\"" || character == "\\" { out.append("\\") }
-            out.append(character)
+        func digits(_ value: Int, _ count: Int) {
+            var divisor = 1
+            for _ in 1..<count { divisor *= 10 }
+            var rest = value
+            while divisor > 0 {
+                line.append(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
+                rest %= divisor
+                divisor /= 10
+            }
         }
-        return out
+        digits(Int(parts.tm_year) + 1900, 4); line.append(UInt8(ascii: "-"))
+        digits(Int(parts.tm_mon) + 1, 2); line.append(UInt8(ascii: "-"))
+        digits(Int(parts.tm_mday), 2); line.append(UInt8(ascii: "T"))
+        digits(Int(parts.tm_hour), 2); line.append(UInt8(ascii: ":"))
+        digits(Int(parts.tm_min), 2); line.append(UInt8(ascii: ":"))
+        digits(Int(parts.tm_sec), 2); line.append(UInt8(ascii: "."))
+        digits(Int(spec.tv_nsec / 1_000_000), 3); line.append(UInt8(ascii: "Z"))
     }
 }

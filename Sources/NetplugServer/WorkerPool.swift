@@ -25,8 +25,10 @@ final class WorkerPool: @unchecked Sendable {
         jobs.append(job)
         let needThread = idle < jobs.count
         if needThread { idle += 1 }  // counted at once, so a burst starts one thread per job
-        pthread_cond_signal(&wakeup)
         pthread_mutex_unlock(&mutex)
+        // Signalled after unlocking: a waiter woken with the mutex still held would only go
+        // back to sleep on it, two more context switches per call.
+        pthread_cond_signal(&wakeup)
         if needThread { startThread() }
     }
 
@@ -50,6 +52,15 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     private func work() {
+        // A hook's exit sends SIGCHLD to the thread that spawned it. Blocked here (as in the
+        // event-loop threads this one was started from), it would be queued and wake the
+        // main thread and every signalfd reader on each call; unblocked and left at its
+        // default, the kernel drops it at once. waitpid does not need it.
+        var childSignal = sigset_t()
+        sigemptyset(&childSignal)
+        sigaddset(&childSignal, SIGCHLD)
+        pthread_sigmask(SIG_UNBLOCK, &childSignal, nil)
+        Scheduling.batchThisThread()
         pthread_mutex_lock(&mutex)
         while true {
             if !jobs.isEmpty {

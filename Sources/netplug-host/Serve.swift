@@ -130,6 +130,7 @@ struct Serve: AsyncParsableCommand {
             logger.warning("stopped \(leftover), a hook left running by an earlier host of \(plugin.name) that did not stop cleanly")
         }
 
+        await Scheduling.batchEventLoops()
         let spec: ListenerSpec
         if let fd = Listeners.activatedSocket() {
             spec = .activated(fd: fd)

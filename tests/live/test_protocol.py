@@ -2,6 +2,7 @@
 import json
 import os
 import socket
+import time
 
 from conftest import EP, NET
 
@@ -95,7 +96,8 @@ def test_hook_gets_argv_cwd_environment_and_stdin(start, hooks, workdir):
     hooks.add("Join.sh", f"""
 {{ echo "argv1=$1"; echo "pwd=$(pwd)"; echo "method=$NETPLUG_METHOD"; echo "plugin=$NETPLUG_PLUGIN"
    echo "state=$NETPLUG_STATE_DIR"; echo "net=$NETPLUG_NETWORK_ID"; echo "ep=$NETPLUG_ENDPOINT_ID"; echo "path=$PATH"
-   echo "stdin=$(cat)"; }} > {out}
+   echo "sigblk=$(grep SigBlk /proc/$$/status | cut -f2)"; echo "sigign=$(grep SigIgn /proc/$$/status | cut -f2)"
+   echo "policy=$(awk '/^policy/ {{print $3}}' /proc/$$/sched)"; echo "stdin=$(cat)"; }} > {out}
 """)
     host = start("--name", "blue")
     r = host.call("/NetworkDriver.Join", {"NetworkID": NET, "EndpointID": EP, "SandboxKey": "/var/run/docker/netns/x"})
@@ -109,6 +111,12 @@ def test_hook_gets_argv_cwd_environment_and_stdin(start, hooks, workdir):
     assert (lines["net"], lines["ep"]) == (NET, EP)
     assert lines["path"] == os.environ["PATH"]
     assert json.loads(lines["stdin"])["SandboxKey"] == "/var/run/docker/netns/x"
+    # As if a shell had started it: no signal blocked, none of the standard ones (1-31)
+    # ignored (glibc's posix_spawn leaves its two internal ones, 32 and 33, ignored), and the
+    # normal scheduling policy (0, SCHED_OTHER) although the host's threads run under SCHED_BATCH.
+    assert lines["sigblk"] == "0" * 16
+    assert int(lines["sigign"], 16) & 0x7FFFFFFF == 0, lines["sigign"]
+    assert lines["policy"] == "0"
 
 
 def test_one_script_serves_several_methods_through_links(start, hooks, workdir):
@@ -136,6 +144,23 @@ def test_folder_changes_apply_on_the_next_call(start, hooks):
     hooks.answer("Join.py", {"Gateway": "10.9.0.2"})
     assert host.call("/NetworkDriver.Join", join).json == {"Gateway": "10.9.0.2"}
     hooks.remove("Join.py")
+    assert host.call("/NetworkDriver.Join", join).json == {}
+
+
+def test_folder_changes_apply_once_the_listing_is_kept(start, hooks):
+    """The host keeps a folder's listing once the folder has been still for 2 s; a change
+    after that must still be seen on the very next call."""
+    hooks.answer("Leave", {})
+    host = start()
+    join = {"NetworkID": NET, "EndpointID": EP}
+    time.sleep(2.5)
+    assert host.call("/NetworkDriver.Join", join).json == {}  # listing read and kept
+    assert host.call("/NetworkDriver.Join", join).json == {}  # served from what was kept
+    hooks.answer("Join", {"Gateway": "10.9.0.3"})
+    assert host.call("/NetworkDriver.Join", join).json == {"Gateway": "10.9.0.3"}
+    time.sleep(2.5)
+    assert host.call("/NetworkDriver.Join", join).json == {"Gateway": "10.9.0.3"}
+    hooks.remove("Join")
     assert host.call("/NetworkDriver.Join", join).json == {}
 
 

@@ -17,6 +17,10 @@ typedef struct {
 int netplug_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
                   netplug_child *child);
 
+/* Puts the calling thread under SCHED_BATCH: same CPU share, but waking it (a hook's output,
+   a worker's answer) does not preempt the running task. 0, or an errno value. */
+int netplug_batch_thread(void);
+
 int netplug_wifexited(int status);
 int netplug_wexitstatus(int status);
 int netplug_wifsignaled(int status);

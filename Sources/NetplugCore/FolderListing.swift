@@ -1,0 +1,45 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The file names in a folder, read again only when the folder has changed. Every hook call
+/// looks at its folder, and one stat costs far less than reading it (open, getdents, close).
+/// Adding, removing or renaming a file changes the folder's times; a change in the same clock
+/// tick as the last read cannot be told apart, so a listing is only kept once the folder has
+/// been still for two seconds (what git does with "racily clean" index entries).
+final class FolderListing: @unchecked Sendable {
+    // @unchecked: `kept` is only touched with `mutex` held.
+    static let shared = FolderListing()
+
+    private struct Stamp: Equatable {
+        var device: UInt64, inode: UInt64
+        var modified: Int, modifiedNanos: Int, changed: Int, changedNanos: Int
+    }
+
+    private var mutex = pthread_mutex_t()
+    private var kept: [String: (stamp: Stamp, names: [String])] = [:]
+
+    private init() { pthread_mutex_init(&mutex, nil) }
+
+    func names(in folder: String) -> [String] {
+        var info = stat()
+        guard stat(folder, &info) == 0 else { return [] }
+        let stamp = Stamp(device: UInt64(info.st_dev), inode: UInt64(info.st_ino),
+                          modified: info.st_mtim.tv_sec, modifiedNanos: info.st_mtim.tv_nsec,
+                          changed: info.st_ctim.tv_sec, changedNanos: info.st_ctim.tv_nsec)
+        pthread_mutex_lock(&mutex)
+        let hit = kept[folder].flatMap { $0.stamp == stamp ? $0.names : nil }
+        pthread_mutex_unlock(&mutex)
+        if let hit { return hit }
+
+        let names = Records.fileNames(in: folder)
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        if now.tv_sec - max(stamp.modified, stamp.changed) >= 2 {
+            pthread_mutex_lock(&mutex)
+            kept[folder] = (stamp, names)
+            pthread_mutex_unlock(&mutex)
+        }
+        return names
+    }
+}
