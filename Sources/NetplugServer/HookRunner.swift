@@ -39,7 +39,10 @@ public enum HookRunner {
         OrphanReaper.spawning {
             rc = withCStringArray(argv) { argvPointer in
                 launch.environment.withPointers { envPointer in
-                    netplug_spawn(launch.file.path, argvPointer, envPointer, launch.workingDirectory, &child)
+                    stdin.withUnsafeBufferPointer { input in
+                        netplug_spawn(launch.file.path, argvPointer, envPointer, launch.workingDirectory,
+                                      input.baseAddress, input.count, &child)
+                    }
                 }
             }
             return rc == 0 ? child.pid : nil
@@ -53,7 +56,7 @@ public enum HookRunner {
         var stdinFD = child.stdin_fd, stdoutFD = child.stdout_fd, stderrFD = child.stderr_fd
         let pidFD = child.pid_fd
         var stdout: [UInt8] = [], stderr: [UInt8] = []
-        var written = 0
+        var written = child.stdin_written
         var overflowed = false, timedOut = false, killed = false
         var status: Int32 = 0
         let deadline = now() + launch.timeout
@@ -64,7 +67,6 @@ public enum HookRunner {
             scratch.deallocate()
             for fd in [stdinFD, stdoutFD, stderrFD, pidFD] where fd >= 0 { close(fd) }
         }
-        if stdin.isEmpty { close(stdinFD); stdinFD = -1 }
 
         var exited = false
         while !exited {

@@ -52,14 +52,6 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     private func work() {
-        // A hook's exit sends SIGCHLD to the thread that spawned it. Blocked here (as in the
-        // event-loop threads this one was started from), it would be queued and wake the
-        // main thread and every signalfd reader on each call; unblocked and left at its
-        // default, the kernel drops it at once. waitpid does not need it.
-        var childSignal = sigset_t()
-        sigemptyset(&childSignal)
-        sigaddset(&childSignal, SIGCHLD)
-        pthread_sigmask(SIG_UNBLOCK, &childSignal, nil)
         Scheduling.batchThisThread()
         pthread_mutex_lock(&mutex)
         while true {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,7 +25,24 @@ struct NetplugHost: AsyncParsableCommand {
 /// The entry point: usage errors are one line on stderr, never a stack trace or a usage dump.
 @main
 enum Entry {
-    static func main() async {
+    static func main() {
+        // SIGCHLD stays blocked in every thread, so after the first hook it is simply pending
+        // and each later exit costs nothing. An async main would park this thread in
+        // sigsuspend with no signal blocked, and every hook's exit would wake it (and the
+        // signalfd behind the SIGTERM source) for nothing. Hooks start with an empty mask.
+        var childSignal = sigset_t()
+        sigemptyset(&childSignal)
+        sigaddset(&childSignal, SIGCHLD)
+        pthread_sigmask(SIG_BLOCK, &childSignal, nil)
+        let finished = DispatchSemaphore(value: 0)
+        Task.detached {
+            await runCommand()
+            finished.signal()
+        }
+        finished.wait()
+    }
+
+    static func runCommand() async {
         do {
             var command = try NetplugHost.parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

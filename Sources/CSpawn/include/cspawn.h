@@ -5,17 +5,19 @@
 /* The pipes and process of one running hook. Our ends are non-blocking and close-on-exec. */
 typedef struct {
     pid_t pid;
-    int stdin_fd;   /* write end of the hook's stdin */
+    int stdin_fd;   /* write end of the hook's stdin; -1 once all of the input is in the pipe */
+    size_t stdin_written;  /* how much of the input was written before the hook started */
     int stdout_fd;  /* read end of the hook's stdout */
     int stderr_fd;  /* read end of the hook's stderr */
     int pid_fd;     /* pidfd: readable once the hook has exited */
 } netplug_child;
 
 /* Starts `path` with posix_spawn in a new process group, in `cwd`, with every signal
-   reset to its default and an empty mask, and only fds 0-2 open.
+   reset to its default and an empty mask, and only fds 0-2 open. As much of `input` as the
+   pipe holds (64 KiB) is written to its stdin before it starts.
    Returns 0, or an errno value (nothing is left open on failure). */
 int netplug_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
-                  netplug_child *child);
+                  const unsigned char *input, size_t input_length, netplug_child *child);
 
 /* Puts the calling thread under SCHED_BATCH: same CPU share, but waking it (a hook's output,
    a worker's answer) does not preempt the running task. 0, or an errno value. */
