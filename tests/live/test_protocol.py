@@ -119,6 +119,18 @@ def test_hook_gets_argv_cwd_environment_and_stdin(start, hooks, workdir):
     assert lines["policy"] == "0"
 
 
+def test_a_request_larger_than_the_pipe_reaches_a_slow_reader_intact(start, hooks, workdir):
+    """The host puts what fits (64 KiB) into the hook's stdin before it starts and writes the
+    rest while it runs; a hook that only starts reading later still gets every byte."""
+    seen = os.path.join(workdir, "seen.json")
+    hooks.add("CreateNetwork", f"sleep 0.3; cat > {seen}\necho '{{}}'\n")
+    body = json.dumps({"NetworkID": NET, "Options": {"blob": "é" * 200_000 + "x" * 500_000}}, ensure_ascii=False).encode()
+    r = start().call("/NetworkDriver.CreateNetwork", body=body)
+    assert (r.status, r.json) == (200, {})
+    with open(seen, "rb") as f:
+        assert f.read() == body
+
+
 def test_one_script_serves_several_methods_through_links(start, hooks, workdir):
     hooks.add("Join.sh", 'cat >/dev/null; echo "{\\"Err\\": \\"$1 via $(basename $0)\\"}"\n')
     os.symlink("Join.sh", os.path.join(hooks.path, "Leave.sh"))
