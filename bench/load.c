@@ -2,7 +2,9 @@
  * it measures.
  *   load socket PATH URI BODYFILE CALLS CONCURRENCY   POST over keep-alive Unix connections
  *   load spawn HOOK BODYFILE CALLS CONCURRENCY         posix_spawn the hook, write, read, wait
- * Prints one line: calls= errors= seconds= cps= p50= p90= p99= max= (milliseconds). */
+ * Prints one line: calls= errors= seconds= cps= p50= p90= p99= max= (milliseconds) and cpu_us=,
+ * this process's own CPU time per call (user + system, children not counted): in spawn mode,
+ * what the floor's parent spends on each hook. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -151,8 +154,11 @@ int main(int argc, char **argv) {
     for (int i = 0; i < conc; i++) pthread_join(threads[i], NULL);
     double seconds = now() - t0;
     qsort(latencies, calls, sizeof(double), compare);
-    printf("calls=%ld errors=%ld seconds=%.3f cps=%.0f p50=%.3f p90=%.3f p99=%.3f max=%.3f\n", calls, errors, seconds,
-           calls / seconds, latencies[calls / 2], latencies[calls * 9 / 10], latencies[calls * 99 / 100],
-           latencies[calls - 1]);
+    struct rusage own;
+    getrusage(RUSAGE_SELF, &own);
+    double cpu = own.ru_utime.tv_sec + own.ru_utime.tv_usec / 1e6 + own.ru_stime.tv_sec + own.ru_stime.tv_usec / 1e6;
+    printf("calls=%ld errors=%ld seconds=%.3f cps=%.0f p50=%.3f p90=%.3f p99=%.3f max=%.3f cpu_us=%.0f\n", calls, errors,
+           seconds, calls / seconds, latencies[calls / 2], latencies[calls * 9 / 10], latencies[calls * 99 / 100],
+           latencies[calls - 1], cpu * 1e6 / calls);
     return 0;
 }

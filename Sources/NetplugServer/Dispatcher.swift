@@ -64,7 +64,10 @@ public final class Dispatcher: Sendable {
                 respond(served.answer)
             case .run(let work):
                 // The network is ours already: go on with it held.
-                WorkerPool.shared.submit { self.finish(call, work(), started: started, respond: respond) }
+                WorkerPool.shared.submitAnswering {
+                    let served = work()
+                    return { self.finish(call, served, started: started, respond: respond) }
+                }
             }
         } else {
             locks.enqueue(call.networkID) {
@@ -73,7 +76,7 @@ public final class Dispatcher: Sendable {
                 case .answer(let immediate): served = immediate
                 case .run(let work): served = work()
                 }
-                self.finish(call, served, started: started, respond: respond)
+                return { self.finish(call, served, started: started, respond: respond) }
             }
         }
     }

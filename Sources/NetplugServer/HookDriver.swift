@@ -54,7 +54,10 @@ public final class HookDriver: PluginBackend {
             return served
         case .run(let work):
             return await withCheckedContinuation { continuation in
-                WorkerPool.shared.submit { continuation.resume(returning: work()) }
+                WorkerPool.shared.submitAnswering {
+                    let served = work()
+                    return { continuation.resume(returning: served) }
+                }
             }
         }
     }

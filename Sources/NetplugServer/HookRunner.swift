@@ -24,8 +24,9 @@ public enum HookRunner {
 
     public static func run(_ launch: HookLaunch, stdin: [UInt8]) async -> HookResult {
         await withCheckedContinuation { continuation in
-            WorkerPool.shared.submit {
-                continuation.resume(returning: runBlocking(launch, stdin: stdin))
+            WorkerPool.shared.submitAnswering {
+                let result = runBlocking(launch, stdin: stdin)
+                return { continuation.resume(returning: result) }
             }
         }
     }

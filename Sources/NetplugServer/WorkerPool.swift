@@ -11,7 +11,11 @@ final class WorkerPool: @unchecked Sendable {
 
     private var mutex = pthread_mutex_t()
     private var wakeup = pthread_cond_t()
-    private var jobs: [() -> Void] = []
+    /// A job is in two parts: what may block, then (returned by it) what answers. The worker
+    /// counts itself free before the second part: the answer lets a client send its next call
+    /// at once, and that call must find this worker free rather than start another thread.
+    typealias Job = () -> (() -> Void)
+    private var jobs: [Job] = []
     private var idle = 0
     private let idleSeconds = 30
 
@@ -21,6 +25,11 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     func submit(_ job: @escaping () -> Void) {
+        submitAnswering { job(); return {} }
+    }
+
+    /// `job` runs on a worker and returns the answering part, run once the worker counts as free.
+    func submitAnswering(_ job: @escaping Job) {
         pthread_mutex_lock(&mutex)
         jobs.append(job)
         let needThread = idle < jobs.count
@@ -59,9 +68,12 @@ final class WorkerPool: @unchecked Sendable {
                 let job = jobs.removeFirst()
                 idle -= 1
                 pthread_mutex_unlock(&mutex)
-                job()
+                let answer = job()
                 pthread_mutex_lock(&mutex)
                 idle += 1
+                pthread_mutex_unlock(&mutex)
+                answer()
+                pthread_mutex_lock(&mutex)
                 continue
             }
             var until = timespec()
