@@ -21,16 +21,19 @@ final class FolderListing: @unchecked Sendable {
 
     private init() { pthread_mutex_init(&mutex, nil) }
 
-    func names(in folder: String) -> [String] {
+    func names(in folder: String) -> [String] { look(at: folder)?.names ?? [] }
+
+    /// The folder's names and mode bits, nil when it cannot be looked at.
+    func look(at folder: String) -> (names: [String], mode: mode_t)? {
         var info = stat()
-        guard stat(folder, &info) == 0 else { return [] }
+        guard stat(folder, &info) == 0 else { return nil }
         let stamp = Stamp(device: UInt64(info.st_dev), inode: UInt64(info.st_ino),
                           modified: info.st_mtim.tv_sec, modifiedNanos: info.st_mtim.tv_nsec,
                           changed: info.st_ctim.tv_sec, changedNanos: info.st_ctim.tv_nsec)
         pthread_mutex_lock(&mutex)
         let hit = kept[folder].flatMap { $0.stamp == stamp ? $0.names : nil }
         pthread_mutex_unlock(&mutex)
-        if let hit { return hit }
+        if let hit { return (hit, info.st_mode) }
 
         let names = Records.fileNames(in: folder)
         var now = timespec()
@@ -40,6 +43,6 @@ final class FolderListing: @unchecked Sendable {
             kept[folder] = (stamp, names)
             pthread_mutex_unlock(&mutex)
         }
-        return names
+        return (names, info.st_mode)
     }
 }

@@ -43,14 +43,15 @@ public struct HookFolder: Sendable {
     public func lookup(_ method: Method) -> HookLookup {
         let folder = method.family.hookSubfolder.map { root + "/" + $0 } ?? root
         let prefix = method.family.hookSubfolder.map { $0 + "/" } ?? ""
-        let claimants = entries(of: folder).filter { HookFolder.split($0)?.stem == method.name }
+        guard let look = FolderListing.shared.look(at: folder) else { return .none }
+        let claimants = look.names.filter { HookFolder.split($0)?.stem == method.name }
         guard let first = claimants.first else { return .none }
         if claimants.count > 1 {
             let names = claimants.sorted().map { prefix + $0 }.joined(separator: " and ")
             return .unusable("two hooks claim \(method.fullName): \(names); remove one")
         }
         let file = HookFile(path: folder + "/" + first, name: prefix + first)
-        if let problem = problem(with: file, folder: folder) { return .unusable(problem) }
+        if let problem = problem(with: file, folder: folder, folderMode: look.mode) { return .unusable(problem) }
         return .hook(file)
     }
 
@@ -101,16 +102,25 @@ public struct HookFolder: Sendable {
         return (String(parts[0]), String(parts[1]))
     }
 
-    private func problem(with file: HookFile, folder: String) -> String? {
+    private func problem(with file: HookFile, folder: String, folderMode: mode_t) -> String? {
         var info = stat()
         guard stat(file.path, &info) == 0 else { return "hook \(file.name) cannot be read: \(errnoText())" }
         guard info.st_mode & S_IFMT == S_IFREG else { return "hook \(file.name) is not a regular file" }
-        guard access(file.path, X_OK) == 0 else { return "hook \(file.name) is not executable; run chmod +x \(file.path)" }
+        guard HookFolder.isExecutable(file.path, mode: info.st_mode) else {
+            return "hook \(file.name) is not executable; run chmod +x \(file.path)"
+        }
         if !allowInsecure {
             if let problem = insecurity(file.path, mode: info.st_mode) { return problem }
-            if let problem = insecurity(folder) { return problem }
+            if let problem = insecurity(folder, mode: folderMode) { return problem }
         }
         return nil
+    }
+
+    /// For root, what access(X_OK) answers for a regular file: an execute bit for anyone
+    /// (the mode is at hand, so no system call on every call). Others ask the kernel.
+    static func isExecutable(_ path: String, mode: mode_t) -> Bool {
+        if geteuid() == 0 { return mode & (S_IXUSR | S_IXGRP | S_IXOTH) != 0 }
+        return access(path, X_OK) == 0
     }
 
     /// Hooks run as root: like sshd's StrictModes, refuse what others could rewrite.
