@@ -12,9 +12,10 @@ typedef struct {
     int pid_fd;     /* pidfd: readable once the hook has exited */
 } netplug_child;
 
-/* Starts `path` with posix_spawn in a new process group, in `cwd`, with every signal
-   reset to its default and an empty mask, and only fds 0-2 open. As much of `input` as the
-   pipe holds (64 KiB) is written to its stdin before it starts.
+/* Starts `path` with posix_spawn in a new process group, in `cwd`, with the standard signals
+   at their defaults, an empty signal mask, the normal scheduling policy and only fds 0-2
+   open. As much of `input` as the pipe holds (64 KiB) is written to its stdin before it
+   starts.
    Returns 0, or an errno value (nothing is left open on failure). */
 int netplug_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
                   const unsigned char *input, size_t input_length, netplug_child *child);
