@@ -9,6 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* Set once some thread of this process runs under SCHED_BATCH. */
+static int batch_in_use;
+
 static void close_pair(int p[2]) {
     if (p[0] >= 0) close(p[0]);
     if (p[1] >= 0) close(p[1]);
@@ -64,12 +67,16 @@ int netplug_spawn(const char *path, char *const argv[], char *const envp[], cons
     /* Its own process group, so a timeout can end the hook and everything it started. */
     posix_spawnattr_setpgroup(&attr, 0);
     /* The host's threads run under SCHED_BATCH (netplug_batch_thread); the hook gets the
-       normal policy back, as if a shell had started it. */
+       normal policy back, as if a shell had started it. Only asked for when the host did
+       change its policy: where a sandbox forbids sched_setscheduler, neither happens. */
+    short flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
     struct sched_param normal = {0};
-    posix_spawnattr_setschedpolicy(&attr, SCHED_OTHER);
-    posix_spawnattr_setschedparam(&attr, &normal);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
-                                        POSIX_SPAWN_SETSCHEDULER);
+    if (__atomic_load_n(&batch_in_use, __ATOMIC_RELAXED)) {
+        posix_spawnattr_setschedpolicy(&attr, SCHED_OTHER);
+        posix_spawnattr_setschedparam(&attr, &normal);
+        flags |= POSIX_SPAWN_SETSCHEDULER;
+    }
+    posix_spawnattr_setflags(&attr, flags);
 
     pid_t pid = -1;
     rc = posix_spawn(&pid, path, &actions, &attr, argv, envp);
@@ -96,7 +103,9 @@ int netplug_spawn(const char *path, char *const argv[], char *const envp[], cons
 
 int netplug_batch_thread(void) {
     struct sched_param none = {0};
-    return sched_setscheduler(0, SCHED_BATCH, &none) == 0 ? 0 : errno;
+    if (sched_setscheduler(0, SCHED_BATCH, &none) != 0) return errno;
+    __atomic_store_n(&batch_in_use, 1, __ATOMIC_RELAXED);
+    return 0;
 }
 
 int netplug_wifexited(int status) { return WIFEXITED(status); }
