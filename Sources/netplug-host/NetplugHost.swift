@@ -30,38 +30,54 @@ enum Entry {
         // and each later exit costs nothing. An async main would park this thread in
         // sigsuspend with no signal blocked, and every hook's exit would wake it (and the
         // signalfd behind the SIGTERM source) for nothing. Hooks start with an empty mask.
-        var childSignal = sigset_t()
-        sigemptyset(&childSignal)
-        sigaddset(&childSignal, SIGCHLD)
-        pthread_sigmask(SIG_BLOCK, &childSignal, nil)
+        var blocked = sigset_t()
+        sigemptyset(&blocked)
+        sigaddset(&blocked, SIGCHLD)
+        let command: ParsableCommand
+        do {
+            command = try NetplugHost.parseAsRoot()
+        } catch {
+            fail(with: error)
+        }
+        if command is Serve {
+            // `serve` takes these through signal sources; blocked before any thread exists,
+            // one that comes during start-up waits for them (see Serve.run).
+            sigaddset(&blocked, SIGTERM)
+            sigaddset(&blocked, SIGINT)
+        }
+        pthread_sigmask(SIG_BLOCK, &blocked, nil)
         let finished = DispatchSemaphore(value: 0)
         Task.detached {
-            await runCommand()
+            await run(command)
             finished.signal()
         }
         finished.wait()
     }
 
-    static func runCommand() async {
+    static func run(_ parsed: ParsableCommand) async {
+        var command = parsed
         do {
-            var command = try NetplugHost.parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
         } catch {
-            let code = NetplugHost.exitCode(for: error)
-            if code == .success {
-                print(NetplugHost.fullMessage(for: error))
-                exit(0)
-            }
-            let message = NetplugHost.message(for: error)
-            if !message.isEmpty {
-                let line = message.split(whereSeparator: \.isNewline).first.map(String.init) ?? message
-                fputs("netplug-host: \(line)\n", stderr)
-            }
-            exit(code.rawValue)
+            fail(with: error)
         }
+    }
+
+    static func fail(with error: Error) -> Never {
+        let code = NetplugHost.exitCode(for: error)
+        if code == .success {
+            print(NetplugHost.fullMessage(for: error))
+            exit(0)
+        }
+        let message = NetplugHost.message(for: error)
+        if !message.isEmpty {
+            let line = message.split(whereSeparator: \.isNewline).first.map(String.init) ?? message
+            fputs("netplug-host: \(line)\n", stderr)
+        }
+        exit(code.rawValue)
     }
 }

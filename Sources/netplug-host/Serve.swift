@@ -112,6 +112,33 @@ struct Serve: AsyncParsableCommand {
         LoggingSystem.bootstrap { LineLogHandler(label: $0, level: level, format: format) }
         let logger = Logger(label: "netplug-host")
 
+        // SIGTERM and SIGINT are blocked since `main` (see Entry) and taken from here on: a stop
+        // that comes while the host is starting (an activated socket may already be served)
+        // waits for these handlers instead of killing the host half-way.
+        let grace = timeout + 3
+        let stop = StopState()
+        let signals = [Int32(SIGTERM), Int32(SIGINT)].map { (number: Int32) -> DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: stop.queue)
+            source.setEventHandler {
+                guard let (server, toRemove, recorder) = stop.serving else {
+                    logger.info("stopped before serving")
+                    Glibc.exit(0)
+                }
+                logger.info("stopping: waiting for running calls (up to \(Outcome.formatSeconds(grace)) s)")
+                server.stopAccepting()
+                Task {
+                    let drained = await server.waitForCalls(upTo: grace)
+                    await recorder?.waitUntilWritten(upTo: 5)
+                    for path in toRemove { unlink(path) }
+                    logger.info(drained ? "stopped" : "stopped with calls still running")
+                    Glibc.exit(0)
+                }
+            }
+            source.resume()
+            return source
+        }
+
         // Everything that can refuse the start happens before the socket exists.
         let folder = HookFolder(root: absolute(hooks), allowInsecure: allowInsecureHooks)
         let report = folder.check()
@@ -164,27 +191,10 @@ struct Serve: AsyncParsableCommand {
         }
         let server = served.server
         let address = served.address
+        let toRemove = cleanup
+        stop.queue.sync { stop.serving = (server, toRemove, recorder) }
 
         OrphanReaper.startIfPID1()
-        let grace = timeout + 3
-        let toRemove = cleanup
-        let signals = [Int32(SIGTERM), Int32(SIGINT)].map { (number: Int32) -> DispatchSourceSignal in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                logger.info("stopping: waiting for running calls (up to \(Outcome.formatSeconds(grace)) s)")
-                server.stopAccepting()
-                Task {
-                    let drained = await server.waitForCalls(upTo: grace)
-                    await recorder?.waitUntilWritten(upTo: 5)
-                    for path in toRemove { unlink(path) }
-                    logger.info(drained ? "stopped" : "stopped with calls still running")
-                    Glibc.exit(0)
-                }
-            }
-            source.resume()
-            return source
-        }
         logger.info("serving", metadata: ["hooks": "\(folder.root)", "name": "\(plugin.name)", "listen": "\(describe(spec))",
                                           "address": "\(address)", "state": "\(stateDir)",
                                           "hooks.found": "\(report.hooks.keys.sorted().joined(separator: ","))"])
@@ -215,4 +225,11 @@ func absolute(_ path: String) -> String {
 func fail(_ message: String) -> Never {
     fputs("netplug-host: \(message)\n", stderr)
     exit(1)
+}
+
+/// What a stop signal needs once the host serves; touched only on `queue`, where the signal
+/// handlers run.
+private final class StopState: @unchecked Sendable {
+    let queue = DispatchQueue(label: "netplug-host.stop")
+    var serving: (server: HTTPServer, toRemove: [String], recorder: Recorder?)?
 }

@@ -135,6 +135,20 @@ def test_sigterm_while_a_hook_runs(workdir, hooks):
     assert not os.path.exists(host.socket)
 
 
+def test_sigterm_during_start_up_is_a_clean_stop(workdir, hooks):
+    """A stop that comes while the host is still starting (here: right after its first log
+    line, a warning from the folder check) ends it cleanly, never by the signal's default."""
+    hooks.add("Jion", "exit 0\n")  # not a method's name: warned about before the socket exists
+    for _ in range(5):
+        proc = subprocess.Popen([BINARY, "--hooks", hooks.path, "--socket", os.path.join(workdir, "p.sock"),
+                                 "--state-dir", os.path.join(workdir, "s")], stderr=subprocess.PIPE, text=True)
+        first = proc.stderr.readline()
+        assert "not the name of a NetworkDriver method" in first, first
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+        assert "stopped" in proc.stderr.read()
+
+
 def test_sigint_exits_zero_and_removes_the_socket(workdir, hooks):
     host = Host(workdir, hooks)
     host.proc.send_signal(signal.SIGINT)
