@@ -7,7 +7,7 @@ import Glibc
 /// Adding, removing or renaming a file changes the folder's times; a change in the same clock
 /// tick as the last read cannot be told apart, so a listing is only kept once the folder has
 /// been still for two seconds (what git does with "racily clean" index entries).
-final class FolderListing: @unchecked Sendable {
+public final class FolderListing: @unchecked Sendable {
     // @unchecked: `kept` is only touched with `mutex` held.
     static let shared = FolderListing()
 
@@ -21,6 +21,19 @@ final class FolderListing: @unchecked Sendable {
 
     private init() { pthread_mutex_init(&mutex, nil) }
 
+    /// The names in `folder` (without `.` and `..`), read now; none when it cannot be read.
+    public static func fileNames(in folder: String) -> [String] {
+        guard let dir = opendir(folder) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// The names in `folder`, as kept while it is unchanged.
     func names(in folder: String) -> [String] { look(at: folder)?.names ?? [] }
 
     /// The folder's names and mode bits, nil when it cannot be looked at.
@@ -35,7 +48,7 @@ final class FolderListing: @unchecked Sendable {
         pthread_mutex_unlock(&mutex)
         if let hit { return (hit, info.st_mode) }
 
-        let names = Records.fileNames(in: folder)
+        let names = FolderListing.fileNames(in: folder)
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         if now.tv_sec - max(stamp.modified, stamp.changed) >= 2 {

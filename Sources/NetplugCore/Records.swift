@@ -24,7 +24,7 @@ public struct Records: Sendable {
         }
         // Temporary files of writes a crash interrupted: the record they were for is intact.
         for folder in [networksDir, endpointsDir] {
-            for name in Records.fileNames(in: folder) where name.hasPrefix(".") && name.hasSuffix(".tmp") {
+            for name in FolderListing.fileNames(in: folder) where name.hasPrefix(".") && name.hasSuffix(".tmp") {
                 unlink(folder + "/" + name)
             }
         }
@@ -124,7 +124,7 @@ public struct Records: Sendable {
     public func list() -> [Entry] {
         var entries: [Entry] = []
         for (kind, folder) in [("network", networksDir), ("endpoint", endpointsDir)] {
-            for name in Records.fileNames(in: folder).sorted() where name.hasSuffix(".json") && !name.hasPrefix(".") {
+            for name in FolderListing.fileNames(in: folder).sorted() where name.hasSuffix(".json") && !name.hasPrefix(".") {
                 let path = folder + "/" + name
                 let id = String(name.dropLast(5))
                 do {
@@ -135,17 +135,6 @@ public struct Records: Sendable {
             }
         }
         return entries
-    }
-
-    public static func fileNames(in folder: String) -> [String] {
-        guard let dir = opendir(folder) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
     }
 
     static func syncFolder(_ folder: String) throws {

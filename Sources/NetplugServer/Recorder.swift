@@ -46,6 +46,6 @@ public final class Recorder: Sendable {
     }
 
     static func lastNumber(in folder: String) -> Int {
-        Records.fileNames(in: folder).compactMap { Int($0.prefix(while: \.isNumber)) }.max() ?? 0
+        FolderListing.fileNames(in: folder).compactMap { Int($0.prefix(while: \.isNumber)) }.max() ?? 0
     }
 }

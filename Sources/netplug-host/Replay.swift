@@ -34,7 +34,7 @@ struct Replay: AsyncParsableCommand {
     func run() async throws {
         let logger = bootstrapQuietLogging()
         let source = absolute(folder)
-        let files = Records.fileNames(in: source).filter { $0.first?.isNumber == true && $0.hasSuffix(".json") }.sorted()
+        let files = FolderListing.fileNames(in: source).filter { $0.first?.isNumber == true && $0.hasSuffix(".json") }.sorted()
         guard !files.isEmpty else { throw ValidationError("\(source) holds no recorded calls (files like 000001-NetworkDriver.Join.json)") }
         let (state, cleanup) = try stateFolder(stateDir, purpose: "replay")
         defer { cleanup() }

@@ -96,6 +96,13 @@ class Host:
                 time.sleep(0.02)
         raise AssertionError("netplug-host did not start: " + self.read_log())
 
+    def connect(self, timeout=None):
+        """A raw connection to the host's socket, for what http.client will not send."""
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        s.connect(self.socket)
+        return s
+
     def read_log(self):
         with open(self.log_path) as f:
             return f.read()

@@ -1,6 +1,5 @@
 """Hooks that misbehave and requests that are wrong: every call answered, the host keeps serving."""
 import os
-import socket
 import threading
 import time
 
@@ -169,9 +168,7 @@ def test_unknown_and_climbing_paths_are_404(start, hooks, workdir):
 
 def test_malformed_http_does_not_hurt_others(start):
     host = start()
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(5)
-    s.connect(host.socket)
+    s = host.connect(5)
     s.sendall(b"\x00\x01garbage that is not HTTP\r\n\r\n")
     try:
         data = s.recv(1024)

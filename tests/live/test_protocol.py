@@ -1,7 +1,6 @@
 """Sections 2, 3, 5 and 6 over the real socket: paths, defaults, how hooks are run."""
 import json
 import os
-import socket
 import time
 
 from conftest import EP, NET
@@ -178,9 +177,7 @@ def test_folder_changes_apply_once_the_listing_is_kept(start, hooks):
 
 def test_any_http_method_and_keep_alive(start, hooks):
     host = start()
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(10)
-    s.connect(host.socket)
+    s = host.connect(10)
     request = b"GET /Plugin.Activate HTTP/1.1\r\nHost: x\r\n\r\n"
     s.sendall(request + request)  # pipelined on one connection
     data = b""
@@ -194,9 +191,7 @@ def test_any_http_method_and_keep_alive(start, hooks):
 
 def test_connection_close_is_honoured(start):
     host = start()
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(10)
-    s.connect(host.socket)
+    s = host.connect(10)
     s.sendall(b"POST /Plugin.Activate HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
     data = b""
     while True:

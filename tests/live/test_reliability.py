@@ -50,8 +50,7 @@ def closed_by_peer(sock, within):
 
 def test_slow_client_does_not_delay_others_and_is_closed(start):
     host = start("--idle-timeout", "2")
-    slow = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    slow.connect(host.socket)
+    slow = host.connect()
     request = b"POST /NetworkDriver.GetCapabilities HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
     began = time.time()
     worst = 0.0
@@ -73,10 +72,8 @@ def test_slow_client_does_not_delay_others_and_is_closed(start):
 
 def test_silent_and_idle_connections_are_closed(start):
     host = start("--idle-timeout", "1")
-    silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    silent.connect(host.socket)
-    idle = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    idle.connect(host.socket)
+    silent = host.connect()
+    idle = host.connect()
     idle.sendall(b"GET /Plugin.Activate HTTP/1.1\r\nHost: x\r\n\r\n")
     assert b"200 OK" in idle.recv(4096)
     assert closed_by_peer(silent, 3)
@@ -89,12 +86,10 @@ def test_disconnects_mid_request_and_mid_answer_leak_nothing(start, hooks):
     host.call("/Plugin.Activate")
     before = settled_fds(host.proc.pid)
     for _ in range(20):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.connect(host.socket)
+        s = host.connect()
         s.sendall(b"POST /NetworkDriver.Join HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{\"Netw")
         s.close()  # mid-request
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.connect(host.socket)
+        s = host.connect()
         body = json.dumps({"NetworkID": NET, "EndpointID": EP}).encode()
         s.sendall(b"POST /NetworkDriver.Join HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
         s.close()  # before the answer
@@ -111,8 +106,7 @@ def test_a_thousand_idle_connections(workdir, hooks):
         baseline = settled_fds(host.proc.pid)
         conns = []
         for _ in range(1000):
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.connect(host.socket)
+            s = host.connect()
             conns.append(s)
         deadline = time.time() + 5
         while fds(host.proc.pid) < baseline + 1000 and time.time() < deadline:
