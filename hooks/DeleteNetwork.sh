@@ -1,5 +1,7 @@
 #!/bin/sh
-# docker network rm: stdin is {"NetworkID"}. Remove what CreateNetwork built.
-# Docker may call it again after a failure: succeed when there is nothing left to remove.
+# docker network rm: stdin is {"NetworkID"}. Remove what CreateNetwork built, and succeed when
+# it is already gone (Docker may call again). Only the bridge this network made is deleted.
+set -eu
 cat >/dev/null
-echo "deleting network $NETPLUG_NETWORK_ID" >&2
+bridge="np-$(printf '%s' "$NETPLUG_NETWORK_ID" | cut -c1-12)"
+if ip link show "$bridge" >/dev/null 2>&1; then ip link del "$bridge"; fi

@@ -8,6 +8,11 @@ public struct HookFile: Sendable, Equatable {
     public let path: String
     /// Path inside the hooks folder (`Join.sh`, `ipam/RequestPool.py`): how messages name it.
     public let name: String
+
+    public init(path: String, name: String) {
+        self.path = path
+        self.name = name
+    }
 }
 
 /// What the folder says about one method, right now.
@@ -22,6 +27,8 @@ public enum HookLookup: Sendable, Equatable {
 public struct FolderReport: Sendable {
     public var errors: [String] = []
     public var warnings: [String] = []
+    /// Files that are not hooks by design (hidden, folders, leftovers): mentioned, never a problem.
+    public var notes: [String] = []
     public var hooks: [String: HookFile] = [:]
 }
 
@@ -44,7 +51,7 @@ public struct HookFolder: Sendable {
         let folder = method.family.hookSubfolder.map { root + "/" + $0 } ?? root
         let prefix = method.family.hookSubfolder.map { $0 + "/" } ?? ""
         guard let look = FolderListing.shared.look(at: folder) else { return .none }
-        let claimants = look.names.filter { HookFolder.split($0)?.stem == method.name }
+        let claimants = look.names.filter { !HookFolder.isLeftover($0) && HookFolder.split($0)?.stem == method.name }
         guard let first = claimants.first else { return .none }
         if claimants.count > 1 {
             let names = claimants.sorted().map { prefix + $0 }.joined(separator: " and ")
@@ -71,9 +78,22 @@ public struct HookFolder: Sendable {
             var claims: [String: [String]] = [:]
             for entry in entries(of: folder).sorted() {
                 let path = folder + "/" + entry
-                // Folders are never hooks (ipam/ is the IPAM family; others may hold helpers).
-                // Hidden files (editor swap files, .gitkeep) and folders (lib/) are never hooks.
-                if entry.hasPrefix(".") || isDirectory(path) { continue }
+                // Hidden files, folders (ipam/ is the IPAM family; others hold helpers) and
+                // leftovers are never hooks: said once here, never a reason for a call to fail.
+                if entry.hasPrefix(".") {
+                    report.notes.append("\(path): a hidden file, never run")
+                    continue
+                }
+                if isDirectory(path) {
+                    if !(family == .networkDriver && entry == "ipam") {
+                        report.notes.append("\(path)/: a folder, never run (hooks may keep helpers there)")
+                    }
+                    continue
+                }
+                if HookFolder.isLeftover(entry) {
+                    report.notes.append("\(path): an editor or package leftover, never run")
+                    continue
+                }
                 guard let (stem, _) = HookFolder.split(entry), names.contains(stem) else {
                     let stem = HookFolder.split(entry)?.stem ?? entry
                     let hint = Suggest.closest(to: stem, among: names).map { "; did you mean \($0)?" } ?? ""
@@ -91,6 +111,16 @@ public struct HookFolder: Sendable {
             }
         }
         return report
+    }
+
+    /// What editors and package managers leave beside a file: `Join.sh~`, `Join.sh.orig`,
+    /// `Join.sh.swp`; and `.disabled`, so that renaming a hook turns it off.
+    static let leftoverExtensions = ["bak", "orig", "rej", "swp", "tmp", "disabled"]
+
+    public static func isLeftover(_ fileName: String) -> Bool {
+        if fileName.hasSuffix("~") { return true }
+        guard let dot = fileName.lastIndex(of: "."), dot != fileName.startIndex else { return false }
+        return leftoverExtensions.contains(String(fileName[fileName.index(after: dot)...]))
     }
 
     /// File names are `Method` or `Method.ext` (one extension); hidden files are not hooks.

@@ -7,7 +7,7 @@ public enum Family: String, Sendable, CaseIterable {
     public var hookSubfolder: String? { self == .ipamDriver ? "ipam" : nil }
 }
 
-/// What a method answers when no hook serves it (CONTRACT section 5).
+/// What a method answers when no hook serves it (the README's "Defaults" table).
 public enum DefaultAnswer: Sendable {
     case json(@Sendable (DefaultContext) -> JSON)
     /// No answer can be invented (an IPAM pool or address): 404.

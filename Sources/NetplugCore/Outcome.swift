@@ -43,7 +43,7 @@ public struct Answer: Sendable {
     public var errorText: String? { body["Err"]?.string }
 }
 
-/// The rules that turn a hook's outcome into Docker's answer (CONTRACT section 4).
+/// The rules that turn a hook's outcome into Docker's answer (README, "What the hook answers").
 public enum Outcome {
     public static let stdoutLimit = 1 << 20
 

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// The records the host keeps for hooks (CONTRACT section 8): one JSON file per network and
+/// The records the host keeps for hooks (README, "Records"): one JSON file per network and
 /// per endpoint under the state folder, each written atomically and durably.
 public struct Records: Sendable {
     public let stateDir: String
@@ -111,6 +111,15 @@ public struct Records: Sendable {
         try Records.syncFolder(String(path[..<path.lastIndex(of: "/")!]))
     }
 
+    /// Removes every endpoint record that names `network`; damaged records are left for `state`.
+    public func removeEndpoints(of network: String) throws {
+        for name in FolderListing.fileNames(in: endpointsDir) where name.hasSuffix(".json") && !name.hasPrefix(".") {
+            let path = endpointsDir + "/" + name
+            guard let record = try? read(path), record.member("NetworkID")?.string == network else { continue }
+            try remove(path)
+        }
+    }
+
     /// One record as `state` and start-up see it.
     public struct Entry: Sendable {
         public let kind: String
@@ -118,9 +127,12 @@ public struct Records: Sendable {
         public let path: String
         public let record: JSON?
         public let problem: String?
+        /// An endpoint record whose network has no record.
+        public var orphan = false
     }
 
-    /// Every record, damaged ones included (with the reason), networks first.
+    /// Every record, damaged ones included (with the reason), networks first. An endpoint whose
+    /// network has no record is an orphan: nothing will ever call DeleteEndpoint for it.
     public func list() -> [Entry] {
         var entries: [Entry] = []
         for (kind, folder) in [("network", networksDir), ("endpoint", endpointsDir)] {
@@ -134,7 +146,14 @@ public struct Records: Sendable {
                 }
             }
         }
-        return entries
+        let networks = Set(entries.filter { $0.kind == "network" }.map(\.id))
+        return entries.map { entry in
+            guard entry.kind == "endpoint", entry.problem == nil,
+                  let network = entry.record?.member("NetworkID")?.string, !networks.contains(network) else { return entry }
+            return Entry(kind: entry.kind, id: entry.id, path: entry.path, record: entry.record,
+                         problem: "orphan: its network \(network.prefix(12)) has no record (the network is gone); remove \(entry.path)",
+                         orphan: true)
+        }
     }
 
     static func syncFolder(_ folder: String) throws {

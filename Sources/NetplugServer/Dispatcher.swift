@@ -125,7 +125,7 @@ public final class Dispatcher: Sendable {
         case failure(Answer)
     }
 
-    /// The request checks of CONTRACT section 6: an object (or nothing, or null) that fits
+    /// The request checks the README describes: an object (or nothing, or null) that fits
     /// the method's schema, with well-formed IDs.
     static func check(method: Method, body: [UInt8]) -> Checked {
         if body.count > maxBody {

@@ -1,8 +1,8 @@
 import NetplugCore
 
 /// A network driver written in Swift, served in-process: the reference Go helper's `Driver`
-/// interface method for method, plus GwAllocCheck. Every method has a default (CONTRACT
-/// section 5), so a driver implements only what it needs. A thrown error reaches Docker as
+/// interface method for method, plus GwAllocCheck. Every method has a default (README,
+/// "Defaults"), so a driver implements only what it needs. A thrown error reaches Docker as
 /// `{"Err": "<the error's description>"}` with a 500.
 public protocol NetworkDriver: Sendable {
     func getCapabilities() async throws -> CapabilitiesResponse

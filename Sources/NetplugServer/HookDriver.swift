@@ -27,21 +27,24 @@ public final class HookDriver: PluginBackend {
     public let settings: HookDriverSettings
     let records: Records
     let logger: Logger
-    /// The host's environment without NETPLUG_ variables, which are set per call.
+    /// The host's environment without the variables set per call, so that none leaks from one
+    /// call to the next; every other variable (NETPLUG_IPAM_CONFIG, what `docker plugin set`
+    /// gives a managed plugin) is how a user configures a driver, and reaches the hooks.
     let baseEnvironment: CStrings
+
+    public static let perCallVariables: Set<String> = [
+        "NETPLUG_METHOD", "NETPLUG_PLUGIN", "NETPLUG_STATE_DIR", "NETPLUG_NETWORK_ID", "NETPLUG_ENDPOINT_ID",
+        "NETPLUG_NETWORK_FILE", "NETPLUG_ENDPOINT_FILE",
+    ]
 
     public init(settings: HookDriverSettings, logger: Logger) {
         self.settings = settings
         self.records = Records(stateDir: settings.stateDir)
         self.logger = logger
-        var environment: [String] = []
-        var pointer = environ
-        while let entry = pointer.pointee {
-            let text = String(cString: entry)
-            if !text.hasPrefix("NETPLUG_") { environment.append(text) }
-            pointer += 1
-        }
-        self.baseEnvironment = CStrings(environment)
+        self.baseEnvironment = CStrings(CStrings.environmentStrings().filter { entry in
+            let name = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? entry
+            return !HookDriver.perCallVariables.contains(name)
+        })
     }
 
     public func implements() -> [Family] {
@@ -148,6 +151,9 @@ public final class HookDriver: PluginBackend {
                                   to: records.networkPath(network))
             case "DeleteNetwork":
                 try records.remove(records.networkPath(network))
+                // Docker drops endpoints without DeleteEndpoint when it restarts while the plugin
+                // is down; once their network is gone nothing else would ever remove them.
+                try records.removeEndpoints(of: network)
             case "CreateEndpoint":
                 guard let endpoint = call.endpointID else { return nil }
                 try records.write(.object(["NetworkID": .string(network), "EndpointID": .string(endpoint),

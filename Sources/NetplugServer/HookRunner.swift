@@ -14,6 +14,8 @@ public struct HookLaunch: Sendable {
     public var timeout: Double
     /// After SIGTERM at the timeout, how long before SIGKILL.
     public var killGrace: Double = 2
+    /// argv after the path, when not the method name (the tools `bundle` asks: ldd, strip).
+    public var arguments: [String]? = nil
 }
 
 /// The only code that starts processes. Each hook runs through posix_spawn in its own
@@ -31,11 +33,20 @@ public enum HookRunner {
         }
     }
 
+    /// Runs a program of the building machine for the command (`bundle` asks ldd, strip and
+    /// interpreters), with the host's environment, the same limits and staged stop as a hook.
+    public static func runProgram(_ path: String, _ arguments: [String], timeout: Double = 60) -> HookResult {
+        let launch = HookLaunch(file: HookFile(path: path, name: path), methodName: "", workingDirectory: "/",
+                                environment: HookEnvironment(base: CStrings.environment()), timeout: timeout,
+                                arguments: arguments)
+        return runBlocking(launch, stdin: [])
+    }
+
     /// Blocks the calling thread until the hook has exited (or been stopped).
     public static func runBlocking(_ launch: HookLaunch, stdin: [UInt8]) -> HookResult {
         ignoreSIGPIPE
         var child = netplug_child()
-        let argv = [launch.file.path, launch.methodName]
+        let argv = [launch.file.path] + (launch.arguments ?? [launch.methodName])
         var rc: Int32 = 0
         OrphanReaper.spawning {
             rc = withCStringArray(argv) { argvPointer in
@@ -238,6 +249,19 @@ public final class CStrings: @unchecked Sendable {
     let pointers: [UnsafeMutablePointer<CChar>?]
 
     public init(_ strings: [String]) { pointers = strings.map { strdup($0) } }
+
+    /// This process's environment, as it is now.
+    public static func environment() -> CStrings { CStrings(environmentStrings()) }
+
+    static func environmentStrings() -> [String] {
+        var strings: [String] = []
+        var pointer = environ
+        while let entry = pointer.pointee {
+            strings.append(String(cString: entry))
+            pointer += 1
+        }
+        return strings
+    }
 
     deinit { for pointer in pointers { free(pointer) } }
 }

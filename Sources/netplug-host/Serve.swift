@@ -143,6 +143,7 @@ struct Serve: AsyncParsableCommand {
         let folder = HookFolder(root: absolute(hooks), allowInsecure: allowInsecureHooks)
         let report = folder.check()
         for warning in report.warnings { logger.warning("\(warning)") }
+        for note in report.notes { logger.info("not a hook: \(note)") }
         if !report.errors.isEmpty {
             for error in report.errors { fputs("netplug-host: \(error)\n", stderr) }
             throw ExitCode(1)

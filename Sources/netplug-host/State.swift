@@ -28,6 +28,7 @@ struct State: ParsableCommand {
                 let item = JSON.object(["kind": .string(entry.kind), "id": .string(entry.id), "path": .string(entry.path)])
                 if let record = entry.record { item.set("record", record) }
                 if let problem = entry.problem { item.set("problem", .string(problem)) }
+                if entry.orphan { item.set("orphan", .bool(true)) }
                 return item
             }
             print(JSON.object(["stateDir": .string(records.stateDir), "records": .array(list)]).text)

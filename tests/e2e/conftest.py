@@ -14,6 +14,9 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BINARY = os.environ.get("NETPLUG_HOST") or os.path.join(ROOT, ".build", "debug", "netplug-host")
 IMAGE = "netplug-busybox:e2e"
+# The 20.10 CLI that matches Debian's dockerd; a newer one may come first in PATH and refuse
+# flags against an older daemon.
+DOCKER_CLI = "/usr/bin/docker" if os.path.exists("/usr/bin/docker") else "docker"
 
 
 class Docker:
@@ -58,7 +61,7 @@ class Docker:
         return self.cli("run", "--rm", "--network", "none", IMAGE, "true", check=False).returncode == 0
 
     def cli(self, *args, check=True, timeout=120):
-        r = subprocess.run(["docker", *args], capture_output=True, text=True, env=self.env, timeout=timeout)
+        r = subprocess.run([DOCKER_CLI, *args], capture_output=True, text=True, env=self.env, timeout=timeout)
         if check and r.returncode != 0:
             raise AssertionError(f"docker {' '.join(args)} failed ({r.returncode}): {r.stderr.strip()}")
         return r
@@ -81,9 +84,10 @@ class Docker:
 class Plugin:
     """netplug-host serving a hooks folder on /run/docker/plugins/NAME.sock."""
 
-    def __init__(self, base, hooks, name):
+    def __init__(self, base, hooks, name, env=None):
         self.hooks = hooks
         self.name = name
+        self.env = env
         self.state = os.path.join(base, "state-" + name)
         self.log_path = os.path.join(base, name + ".log")
         self.socket = f"/run/docker/plugins/{name}.sock"
@@ -92,7 +96,7 @@ class Plugin:
     def start(self):
         log = open(self.log_path, "a")
         self.proc = subprocess.Popen([BINARY, "--hooks", self.hooks, "--name", self.name, "--state-dir", self.state,
-                                      "--timeout", "20"], stdout=log, stderr=subprocess.STDOUT)
+                                      "--timeout", "20"], stdout=log, stderr=subprocess.STDOUT, env=self.env)
         deadline = time.time() + 15
         while not os.path.exists(self.socket):
             assert self.proc.poll() is None, open(self.log_path).read()

@@ -1,4 +1,4 @@
-"""examples/bridge on a real dockerd, through the docker command line (issue 3's checks)."""
+"""examples/bridge on a real dockerd, through the docker command line."""
 import json
 import os
 import subprocess

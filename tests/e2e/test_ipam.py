@@ -1,5 +1,5 @@
 """examples/bridge-ipam on a real dockerd: one socket serving the network driver and the
-Python IPAM driver (issue 6)."""
+Python IPAM driver."""
 import json
 import os
 import socket
