@@ -46,12 +46,14 @@ struct Check: ParsableCommand {
                 "folder": .string(folder.root),
                 "errors": .array(report.errors.map { .string($0) }),
                 "warnings": .array(report.warnings.map { .string($0) }),
+                "notes": .array(report.notes.map { .string($0) }),
                 "hooks": hooksObject,
                 "defaults": .array(defaults.map { .string($0.fullName) }),
             ]).text)
         } else {
             for error in report.errors { print("error: \(error)") }
             for warning in report.warnings { print("warning: \(warning)") }
+            for note in report.notes { print("not a hook: \(note)") }
             for (method, file) in report.hooks.sorted(by: { $0.key < $1.key }) { print("hook: \(method) runs \(file.name)") }
             for method in defaults { print("default: \(method.fullName) answers \(Samples.defaultText(method))") }
             print("\(report.errors.count) error(s), \(report.warnings.count) warning(s), \(report.hooks.count) hook(s)")
@@ -65,26 +67,21 @@ struct Check: ParsableCommand {
 
     /// The #! line: present (or a compiled program), and naming an interpreter that exists.
     static func interpreterProblem(_ file: HookFile) -> String? {
-        guard let head = readHead(file.path, 256) else { return nil }
-        if head.starts(with: [0x7F, 0x45, 0x4C, 0x46]) { return nil }  // ELF: a compiled hook
-        guard head.starts(with: Array("#!".utf8)) else {
+        switch Shebang.of(file.path) {
+        case nil, .compiled:
+            return nil
+        case .missing:
             return "hook \(file.name) has no #! line, so it cannot be started; add one such as #!/bin/sh"
+        case .empty:
+            return "hook \(file.name) has an empty #! line"
+        case .script(let interpreter, let program):
+            guard access(interpreter, X_OK) == 0 else {
+                return "hook \(file.name) names the interpreter \(interpreter), which is not installed (or not executable)"
+            }
+            if let program, Shebang.onPath(program).isEmpty {
+                return "hook \(file.name) runs \(program) through env, but \(program) is not on PATH"
+            }
+            return nil
         }
-        let line = String(decoding: head.dropFirst(2).prefix { $0 != 0x0A }, as: UTF8.self)
-        let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-        guard let interpreter = words.first else { return "hook \(file.name) has an empty #! line" }
-        guard access(interpreter, X_OK) == 0 else {
-            return "hook \(file.name) names the interpreter \(interpreter), which is not installed (or not executable)"
-        }
-        if interpreter.hasSuffix("/env"), let program = words.dropFirst().first(where: { !$0.hasPrefix("-") }) {
-            let path = String(cString: getenv("PATH") ?? strdup("/usr/bin:/bin"))
-            let found = path.split(separator: ":").contains { access("\($0)/\(program)", X_OK) == 0 }
-            if !found { return "hook \(file.name) runs \(program) through env, but \(program) is not on PATH" }
-        }
-        return nil
-    }
-
-    static func readHead(_ path: String, _ count: Int) -> [UInt8]? {
-        try? FileBytes.read(path, upTo: count)
     }
 }

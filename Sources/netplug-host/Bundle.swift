@@ -1,0 +1,210 @@
+import ArgumentParser
+import NetplugCore
+import NetplugServer
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `netplug-host bundle`: a managed (v2) plugin folder, config.json and rootfs/, made offline
+/// from a hooks folder and what this machine has installed.
+struct Bundle: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make a managed plugin folder (config.json + rootfs/) from a hooks folder.",
+        discussion: """
+        The rootfs holds this netplug-host (stripped), a POSIX /bin/sh, the basic utilities, the
+        interpreters the hooks' #! lines name, each --tool with its libraries, and the hooks at /hooks.
+
+        Example:
+          netplug-host bundle --hooks examples/bridge --output /tmp/mybridge --name mybridge --tool ip --tool jq
+          mkdir -p /var/lib/netplug/mybridge
+          docker plugin create mybridge /tmp/mybridge && docker plugin enable mybridge
+        """
+    )
+
+    @Option(help: ArgumentHelp("The hooks folder.", valueName: "dir"))
+    var hooks: String
+
+    @Option(help: ArgumentHelp("Where to write config.json and rootfs/ (made, or replaced if it holds an earlier bundle).", valueName: "dir"))
+    var output: String
+
+    @Option(help: "The plugin's name: its socket's file name and its default state folder.")
+    var name: String = "netplug"
+
+    @Option(name: .customLong("tool"), help: ArgumentHelp("A program the hooks run, from this machine's PATH (repeatable).", valueName: "program"))
+    var tools: [String] = []
+
+    @Option(name: .customLong("env"), help: ArgumentHelp("A variable users may set with `docker plugin set NAME KEY=VALUE` (repeatable).", valueName: "name[=default]"))
+    var variables: [String] = []
+
+    @Option(help: ArgumentHelp("The scope GetCapabilities reports when there is no hook for it: local or global.", valueName: "scope"))
+    var scope: String?
+
+    @Option(help: ArgumentHelp("Seconds a hook may run.", valueName: "seconds"))
+    var timeout: Double?
+
+    @Option(name: .customLong("capability"), help: ArgumentHelp("A capability beyond CAP_NET_ADMIN, e.g. CAP_SYS_ADMIN (repeatable).", valueName: "name"))
+    var capabilities: [String] = []
+
+    func validate() throws {
+        guard Identifier.isValid(name), name.count <= 64 else {
+            throw ValidationError("--name \(name.debugDescription): use 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit")
+        }
+        if let scope, scope != "local" && scope != "global" {
+            throw ValidationError("--scope \(scope.debugDescription): use local or global")
+        }
+        if let timeout, !(timeout > 0 && timeout.isFinite) {
+            throw ValidationError("--timeout \(timeout): give a number of seconds greater than 0")
+        }
+        for variable in variables {
+            let key = variable.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            guard key.first.map({ $0 == "_" || $0.isLetter }) == true, key.allSatisfy({ $0 == "_" || $0.isLetter || $0.isNumber }),
+                  key.allSatisfy(\.isASCII) else {
+                throw ValidationError("--env \(variable.debugDescription): give NAME or NAME=DEFAULT, NAME of letters, digits and '_'")
+            }
+            guard !HookDriver.perCallVariables.contains(key) && key != "PATH" else {
+                throw ValidationError("--env \(key): netplug-host sets that variable itself; pick another name")
+            }
+        }
+        for capability in capabilities where !(capability.hasPrefix("CAP_") && capability.dropFirst(4).allSatisfy({ $0.isUppercase || $0 == "_" })) {
+            throw ValidationError("--capability \(capability.debugDescription): give a capability name such as CAP_SYS_ADMIN")
+        }
+    }
+
+    func run() throws {
+        let started = HookRunner.now()
+        let source = absolute(hooks)
+        // The copies lose group and other write bits, so only the other refusals of serve apply.
+        let report = HookFolder(root: source, allowInsecure: true).check()
+        var problems = report.errors
+        for file in report.hooks.values {
+            if let problem = Check.interpreterProblem(file) { problems.append(problem) }
+        }
+        if !problems.isEmpty {
+            for problem in problems { fputs("netplug-host: \(problem)\n", stderr) }
+            throw ExitCode(1)
+        }
+
+        var toolPaths: [(name: String, path: String)] = []
+        for tool in tools {
+            guard let path = RootfsBuilder.resolve(tool) else {
+                fputs("netplug-host: --tool \(tool): no such program on PATH (\(getenv("PATH").map { String(cString: $0) } ?? ""))\n", stderr)
+                throw ExitCode(1)
+            }
+            toolPaths.append((tool, path))
+        }
+
+        // Built beside OUT and moved into place whole: a failure leaves OUT as it was.
+        var out = absolute(output)
+        while out.count > 1 && out.hasSuffix("/") { out.removeLast() }
+        let staging = out + ".partial"
+        let rootfs: RootfsBuilder
+        let size: (bytes: Int, files: Int)
+        do {
+            try RootfsBuilder.checkReplaceable(out)
+            try RootfsBuilder.removeTree(staging)
+            rootfs = try RootfsBuilder(root: staging + "/rootfs")
+            try rootfs.addHost()
+            try rootfs.addShellAndUtilities()
+            for (name, path) in try interpreters(of: Array(report.hooks.values)) + toolPaths {
+                try rootfs.addProgram(path)
+                try rootfs.linkOnPath(name, to: path)
+            }
+            try rootfs.addHooks(from: source, stateDir: stateDir)
+            try Records(stateDir: staging).writeText(config(ipam: HookFolder(root: source).hasIpam).text + "\n", to: staging + "/config.json")
+            try rootfs.finish()
+            size = rootfs.measure()
+            try RootfsBuilder.replace(out, with: staging)
+        } catch {
+            try? RootfsBuilder.removeTree(staging)
+            fputs("netplug-host: \(error)\n", stderr)
+            throw ExitCode(1)
+        }
+
+        print("wrote \(out)/config.json and \(out)/rootfs (\(format1(Double(size.bytes) / 1_000_000)) MB, \(size.files) files) in \(format1(HookRunner.now() - started)) s")
+        print("""
+
+        Install it (the state folder must exist before Docker enables the plugin):
+          mkdir -p \(stateDir)
+          docker plugin create \(name) \(out)
+          docker plugin enable \(name)
+          docker network create -d \(name) ...\(HookFolder(root: source).hasIpam ? " --ipam-driver \(name)" : "")
+
+        Settings (while the plugin is disabled):
+          docker plugin set \(name) state.source=/another/folder
+          docker plugin set \(name) args="--log-level debug"
+        """)
+        for variable in variables {
+            let key = variable.split(separator: "=", maxSplits: 1).first.map(String.init) ?? variable
+            print("  docker plugin set \(name) \(key)=VALUE")
+        }
+    }
+
+    var stateDir: String { "/var/lib/netplug/\(name)" }
+
+    /// The programs the hooks' #! lines start, by the name a hook uses and their path here:
+    /// /usr/bin/env and the real program it finds (not a version manager's wrapper).
+    func interpreters(of files: [HookFile]) throws -> [(name: String, path: String)] {
+        var programs: [(name: String, path: String)] = []
+        for file in files.sorted(by: { $0.name < $1.name }) {
+            guard case .script(let interpreter, let program) = Shebang.of(file.path) else { continue }
+            // The bundle's own shell is /bin/sh, whatever this machine's is.
+            if interpreter == "/bin/sh" || interpreter == "/usr/bin/sh" { continue }
+            programs.append((interpreter, interpreter))
+            if let program {
+                guard let real = RootfsBuilder.resolve(program) else {
+                    throw RootfsBuilder.Failure(description: "hook \(file.name) runs \(program) through env, but no program \(program) is on PATH")
+                }
+                programs.append((program, real))
+            }
+        }
+        return programs
+    }
+
+    /// What Docker reads to make the plugin: its socket, its privileges, what users may set.
+    func config(ipam: Bool) -> JSON {
+        var entrypoint = ["/usr/bin/netplug-host", "serve", "--hooks", "/hooks", "--name", name,
+                          "--socket", "/run/docker/plugins/\(name).sock", "--state-dir", stateDir]
+        if let scope { entrypoint += ["--scope", scope] }
+        if let timeout { entrypoint += ["--timeout", format1(timeout)] }
+        let types: [JSON] = [.string("docker.networkdriver/1.0")] + (ipam ? [.string("docker.ipamdriver/1.0")] : [])
+        let env: [JSON] = variables.map { variable in
+            let parts = variable.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            return .object([
+                "name": .string(parts[0]),
+                "description": .string("passed to the hooks as \(parts[0])"),
+                "settable": .array([.string("value")]),
+                "value": .string(parts.count > 1 ? parts[1] : ""),
+            ])
+        }
+        return .object([
+            "description": .string("netplug driver \(name): hooks served by netplug-host"),
+            "entrypoint": .array(entrypoint.map { .string($0) }),
+            "workdir": .string("/"),
+            "interface": .object(["types": .array(types), "socket": .string("\(name).sock")]),
+            "network": .object(["type": .string("host")]),
+            "linux": .object(["capabilities": .array((["CAP_NET_ADMIN"] + capabilities).map { .string($0) })]),
+            "mounts": .array([.object([
+                "name": .string("state"),
+                "description": .string("the state folder: records and the hooks' own state"),
+                "source": .string(stateDir),
+                "destination": .string(stateDir),
+                "type": .string("bind"),
+                "options": .array([.string("rbind"), .string("rw")]),
+                "settable": .array([.string("source")]),
+            ])]),
+            "env": .array(env),
+            "args": .object([
+                "name": .string("args"),
+                "description": .string("more serve flags, e.g. --log-level debug"),
+                "settable": .array([.string("value")]),
+                "value": .array([]),
+            ]),
+        ])
+    }
+}
+
+/// One decimal, without Foundation.
+func format1(_ value: Double) -> String {
+    let tenths = Int((value * 10).rounded())
+    return "\(tenths / 10).\(abs(tenths % 10))"
+}
