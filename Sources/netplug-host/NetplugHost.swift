@@ -17,7 +17,7 @@ struct NetplugHost: AsyncParsableCommand {
           netplug-host --hooks ./hooks --name mynet
           docker network create -d mynet mynetwork
         """,
-        subcommands: [Serve.self, Init.self, Check.self, CallCommand.self, Exercise.self, Replay.self, ShowSchema.self, State.self, Bundle.self],
+        subcommands: [Serve.self, Init.self, Check.self, CallCommand.self, Exercise.self, Replay.self, ShowSchema.self, State.self, Bundle.self, Systemd.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -111,6 +111,7 @@ struct Serve: AsyncParsableCommand {
         let level = Logger.Level(rawValue: logLevel)!
         LoggingSystem.bootstrap { LineLogHandler(label: $0, level: level, format: format) }
         let logger = Logger(label: "netplug-host")
+        let systemd = SystemdNotifier.fromEnvironment()
 
         // SIGTERM and SIGINT are blocked since `main` (see Entry) and taken from here on: a stop
         // that comes while the host is starting (an activated socket may already be served)
@@ -121,6 +122,7 @@ struct Serve: AsyncParsableCommand {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: stop.queue)
             source.setEventHandler {
+                if let problem = systemd.send("STOPPING=1") { logger.warning("\(problem)") }
                 guard let (server, toRemove, recorder) = stop.serving else {
                     logger.info("stopped before serving")
                     Glibc.exit(0)
@@ -199,6 +201,8 @@ struct Serve: AsyncParsableCommand {
         logger.info("serving", metadata: ["hooks": "\(folder.root)", "name": "\(plugin.name)", "listen": "\(describe(spec))",
                                           "address": "\(address)", "state": "\(stateDir)",
                                           "hooks.found": "\(report.hooks.keys.sorted().joined(separator: ","))"])
+        // Calls are answered from here on: systemd may start what comes after the service.
+        if let problem = systemd.send("READY=1") { logger.warning("\(problem)") }
         await server.serve()
         withExtendedLifetime(signals) {}
         // The listener only ends on a signal, whose handler exits; wait for it.

@@ -27,9 +27,11 @@ class Docker:
         self.log_path = os.path.join(base, "dockerd.log")
         self.env = dict(os.environ, DOCKER_HOST="unix://" + self.socket)
         self.proc = None
+        self.storage = None
 
     def start(self):
-        for storage in ("overlay2", "vfs"):
+        # A restart keeps the storage driver that worked: the data root is made for it.
+        for storage in [self.storage] if self.storage else ("overlay2", "vfs"):
             args = ["dockerd", "--data-root", os.path.join(self.base, "data"), "--exec-root", os.path.join(self.base, "exec"),
                     "--pidfile", self.pidfile, "-H", "unix://" + self.socket, "--bridge=none", "--iptables=false",
                     "--ip-forward=false", "--ip-masq=false", "--storage-driver", storage]
@@ -39,6 +41,7 @@ class Docker:
             while time.time() < deadline and self.proc.poll() is None:
                 if self.cli("version", check=False).returncode == 0:
                     if self.cli("import", "--help", check=False).returncode == 0 and self.image_works():
+                        self.storage = storage
                         return
                     break
                 time.sleep(0.2)
@@ -69,9 +72,10 @@ class Docker:
     def inspect(self, *args):
         return json.loads(self.cli(*args).stdout)
 
-    def stop(self):
+    def stop(self, remove_containers=True):
         if self.proc and self.proc.poll() is None:
-            self.cli("rm", "-f", *self.cli("ps", "-aq", check=False).stdout.split(), check=False)
+            if remove_containers:
+                self.cli("rm", "-f", *self.cli("ps", "-aq", check=False).stdout.split(), check=False)
             os.kill(self.proc.pid, signal.SIGTERM)  # by its pid, as started
             try:
                 self.proc.wait(30)
