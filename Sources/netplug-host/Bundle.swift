@@ -42,6 +42,9 @@ struct Bundle: ParsableCommand {
     @Option(help: ArgumentHelp("Seconds a hook may run.", valueName: "seconds"))
     var timeout: Double?
 
+    @Flag(help: "Bundle hooks that are writable by group or others (the copies are not).")
+    var allowInsecureHooks = false
+
     @Option(name: .customLong("capability"), help: ArgumentHelp("A capability beyond CAP_NET_ADMIN, e.g. CAP_SYS_ADMIN (repeatable).", valueName: "name"))
     var capabilities: [String] = []
 
@@ -73,10 +76,11 @@ struct Bundle: ParsableCommand {
     func run() throws {
         let started = HookRunner.now()
         let source = absolute(hooks)
-        // The copies lose group and other write bits, so only the other refusals of serve apply.
-        let report = HookFolder(root: source, allowInsecure: true).check()
+        // What serve would refuse about this folder, and every #! line naming what is not here.
+        let report = HookFolder(root: source, allowInsecure: allowInsecureHooks).check()
+        let scripts = Bundle.executables(in: source)
         var problems = report.errors
-        for file in report.hooks.values {
+        for file in scripts {
             if let problem = Check.interpreterProblem(file) { problems.append(problem) }
         }
         if !problems.isEmpty {
@@ -105,7 +109,7 @@ struct Bundle: ParsableCommand {
             rootfs = try RootfsBuilder(root: staging + "/rootfs")
             try rootfs.addHost()
             try rootfs.addShellAndUtilities()
-            for (name, path) in try interpreters(of: Array(report.hooks.values)) + toolPaths {
+            for (name, path) in try interpreters(of: scripts) + toolPaths {
                 try rootfs.addProgram(path)
                 try rootfs.linkOnPath(name, to: path)
             }
@@ -143,6 +147,22 @@ struct Bundle: ParsableCommand {
 
     /// The programs the hooks' #! lines start, by the name a hook uses and their path here:
     /// /usr/bin/env and the real program it finds (not a version manager's wrapper).
+    /// Every executable file in the folder, links followed: hooks, and helpers they run.
+    static func executables(in folder: String, prefix: String = "") -> [HookFile] {
+        var found: [HookFile] = []
+        for name in FolderListing.fileNames(in: folder).sorted() where !name.hasPrefix(".") && name != "__pycache__" {
+            let path = folder + "/" + name
+            var info = stat()
+            guard stat(path, &info) == 0 else { continue }
+            if info.st_mode & S_IFMT == S_IFDIR {
+                found += executables(in: path, prefix: prefix + name + "/")
+            } else if info.st_mode & S_IFMT == S_IFREG && info.st_mode & 0o111 != 0 && !HookFolder.isLeftover(name) {
+                found.append(HookFile(path: path, name: prefix + name))
+            }
+        }
+        return found
+    }
+
     func interpreters(of files: [HookFile]) throws -> [(name: String, path: String)] {
         var programs: [(name: String, path: String)] = []
         for file in files.sorted(by: { $0.name < $1.name }) {

@@ -91,6 +91,19 @@ def test_refusals_are_one_line_each(workdir, hooks):
     assert r.returncode != 0 and "two hooks claim NetworkDriver.Join: Join and Join.sh" in r.stderr, r.stderr
     hooks.remove("Join")
 
+    hooks.add("lib/helper.sh", "echo hi\n", shell="#!/usr/bin/no-such-shell\n")
+    r = bundle(out, hooks.path)
+    assert r.returncode != 0 and "lib/helper.sh names the interpreter /usr/bin/no-such-shell" in r.stderr, r.stderr
+    hooks.remove("lib/helper.sh")
+
+    os.chmod(os.path.join(hooks.path, "Join.sh"), 0o775)
+    r = bundle(out, hooks.path)
+    assert r.returncode != 0 and "is writable by group or others" in r.stderr, r.stderr
+    assert bundle(out, hooks.path, "--allow-insecure-hooks").returncode == 0
+    assert os.stat(os.path.join(out, "rootfs", "hooks", "Join.sh")).st_mode & 0o777 == 0o755
+    os.chmod(os.path.join(hooks.path, "Join.sh"), 0o755)
+    subprocess.run(["rm", "-rf", out])
+
     os.makedirs(os.path.join(workdir, "taken"))
     open(os.path.join(workdir, "taken", "notes.txt"), "w").close()
     r = bundle(os.path.join(workdir, "taken"), hooks.path)
