@@ -97,6 +97,9 @@ public final class JSON: @unchecked Sendable {
 
     public var integer: Int? { kind == .integer ? Int(json_integer_value(raw)) : nil }
 
+    /// An integer or a real, as a Double.
+    public var number: Double? { kind == .integer || kind == .real ? json_number_value(raw) : nil }
+
     /// The object's members in jansson's order (insertion order).
     public var members: [(key: String, value: JSON)] {
         guard kind == .object else { return [] }
@@ -144,6 +147,7 @@ public final class JSON: @unchecked Sendable {
 
     public static func bool(_ flag: Bool) -> JSON { JSON(owning: flag ? json_true() : json_false()) }
     public static func integer(_ number: Int) -> JSON { JSON(owning: json_integer(json_int_t(number))) }
+    public static func real(_ number: Double) -> JSON { JSON(owning: json_real(number)) }
     public static var null: JSON { JSON(owning: json_null()) }
 
     public static func array(_ elements: [JSON]) -> JSON {

@@ -24,8 +24,38 @@ public struct DefaultContext: Sendable {
     }
 }
 
+/// Every method of both protocols by its full name, so that a switch over them is exhaustive.
+public enum MethodID: String, Sendable, CaseIterable {
+    case getCapabilities = "NetworkDriver.GetCapabilities"
+    case createNetwork = "NetworkDriver.CreateNetwork"
+    case allocateNetwork = "NetworkDriver.AllocateNetwork"
+    case deleteNetwork = "NetworkDriver.DeleteNetwork"
+    case freeNetwork = "NetworkDriver.FreeNetwork"
+    case createEndpoint = "NetworkDriver.CreateEndpoint"
+    case deleteEndpoint = "NetworkDriver.DeleteEndpoint"
+    case endpointOperInfo = "NetworkDriver.EndpointOperInfo"
+    case join = "NetworkDriver.Join"
+    case leave = "NetworkDriver.Leave"
+    case discoverNew = "NetworkDriver.DiscoverNew"
+    case discoverDelete = "NetworkDriver.DiscoverDelete"
+    case programExternalConnectivity = "NetworkDriver.ProgramExternalConnectivity"
+    case revokeExternalConnectivity = "NetworkDriver.RevokeExternalConnectivity"
+    case gwAllocCheck = "NetworkDriver.GwAllocCheck"
+    case ipamGetCapabilities = "IpamDriver.GetCapabilities"
+    case getDefaultAddressSpaces = "IpamDriver.GetDefaultAddressSpaces"
+    case requestPool = "IpamDriver.RequestPool"
+    case releasePool = "IpamDriver.ReleasePool"
+    case requestAddress = "IpamDriver.RequestAddress"
+    case releaseAddress = "IpamDriver.ReleaseAddress"
+
+    public var family: Family { rawValue.hasPrefix("IpamDriver.") ? .ipamDriver : .networkDriver }
+    /// The name without its family, as hook files are named (`Join`, `RequestPool`).
+    public var name: String { String(rawValue[rawValue.index(after: rawValue.firstIndex(of: ".")!)...]) }
+}
+
 /// One row of the method table: everything the server, the checks and the docs know of a method.
 public struct Method: Sendable {
+    public let id: MethodID
     public let family: Family
     public let name: String
     public let request: Shape
@@ -41,9 +71,10 @@ public struct Method: Sendable {
     /// The hook's file name without extension, relative to the hooks folder (`ipam/RequestPool`).
     public var hookStem: String { family.hookSubfolder.map { "\($0)/\(name)" } ?? name }
 
-    init(_ family: Family, _ name: String, request: Shape, answer: Shape, default defaultAnswer: DefaultAnswer, summary: String) {
-        self.family = family
-        self.name = name
+    init(_ id: MethodID, request: Shape, answer: Shape, default defaultAnswer: DefaultAnswer, summary: String) {
+        self.id = id
+        self.family = id.family
+        self.name = id.name
         self.request = request
         self.answer = answer
         self.defaultAnswer = defaultAnswer
@@ -97,7 +128,7 @@ private let empty: DefaultAnswer = .json { _ in .object() }
 
 public enum Methods {
     public static let all: [Method] = [
-        Method(.networkDriver, "GetCapabilities",
+        Method(.getCapabilities,
                request: nothing,
                answer: answer([Field("Scope", .scope), Field("ConnectivityScope", .scope), Field("GwAllocChecker", .bool)]),
                default: .json { context in
@@ -106,33 +137,33 @@ public enum Methods {
                    return answer
                },
                summary: "When Docker first uses the driver: its scope (local or global)."),
-        Method(.networkDriver, "CreateNetwork",
+        Method(.createNetwork,
                request: .object([Field("NetworkID", .identifier), Field("Options", .map(.any)),
                                  Field("IPv4Data", .array(ipamData)), Field("IPv6Data", .array(ipamData))]),
                answer: answer([]), default: empty,
                summary: "docker network create: build the network (a bridge, a VLAN, ...)."),
-        Method(.networkDriver, "AllocateNetwork",
+        Method(.allocateNetwork,
                request: .object([Field("NetworkID", .identifier), Field("Options", .map(.string)),
                                  Field("IPv4Data", .array(ipamData)), Field("IPv6Data", .array(ipamData))]),
                answer: answer([Field("Options", .map(.string))]),
                default: .json { _ in .object(["Options": .object()]) },
                summary: "Swarm managers only: allocate global resources for a network."),
-        Method(.networkDriver, "DeleteNetwork", request: networkOnly, answer: answer([]), default: empty,
+        Method(.deleteNetwork, request: networkOnly, answer: answer([]), default: empty,
                summary: "docker network rm: remove what CreateNetwork built."),
-        Method(.networkDriver, "FreeNetwork", request: networkOnly, answer: answer([]), default: empty,
+        Method(.freeNetwork, request: networkOnly, answer: answer([]), default: empty,
                summary: "Swarm managers only: free what AllocateNetwork took."),
-        Method(.networkDriver, "CreateEndpoint",
+        Method(.createEndpoint,
                request: .object([Field("NetworkID", .identifier), Field("EndpointID", .identifier),
                                  Field("Interface", endpointInterface), Field("Options", .map(.any))]),
                answer: answer([Field("Interface", endpointInterface)]), default: empty,
                summary: "A container is attached to the network: prepare its endpoint."),
-        Method(.networkDriver, "DeleteEndpoint", request: endpointOnly, answer: answer([]), default: empty,
+        Method(.deleteEndpoint, request: endpointOnly, answer: answer([]), default: empty,
                summary: "A container is detached: remove what CreateEndpoint made."),
-        Method(.networkDriver, "EndpointOperInfo", request: endpointOnly,
+        Method(.endpointOperInfo, request: endpointOnly,
                answer: answer([Field("Value", .map(.any))]),
                default: .json { _ in .object(["Value": .object()]) },
                summary: "docker inspect: operational data about an endpoint."),
-        Method(.networkDriver, "Join",
+        Method(.join,
                request: .object([Field("NetworkID", .identifier), Field("EndpointID", .identifier),
                                  Field("SandboxKey", .string), Field("Options", .map(.any))]),
                answer: answer([Field("InterfaceName", .object([Field("SrcName", .string), Field("DstPrefix", .string)])),
@@ -140,54 +171,54 @@ public enum Methods {
                                Field("StaticRoutes", .array(staticRoute)), Field("DisableGatewayService", .bool)]),
                default: empty,
                summary: "The container starts: name the interface Docker moves into it, and the gateway."),
-        Method(.networkDriver, "Leave", request: endpointOnly, answer: answer([]), default: empty,
+        Method(.leave, request: endpointOnly, answer: answer([]), default: empty,
                summary: "The container stops: undo what Join did."),
-        Method(.networkDriver, "DiscoverNew",
+        Method(.discoverNew,
                request: .object([Field("DiscoveryType", .integer), Field("DiscoveryData", .any)]),
                answer: answer([]), default: empty,
                summary: "A node or datastore was discovered."),
-        Method(.networkDriver, "DiscoverDelete",
+        Method(.discoverDelete,
                request: .object([Field("DiscoveryType", .integer), Field("DiscoveryData", .any)]),
                answer: answer([]), default: empty,
                summary: "A node or datastore went away."),
-        Method(.networkDriver, "ProgramExternalConnectivity",
+        Method(.programExternalConnectivity,
                request: .object([Field("NetworkID", .identifier), Field("EndpointID", .identifier), Field("Options", .map(.any))]),
                answer: answer([]), default: empty,
                summary: "After Join, on the container's gateway network: publish ports, NAT."),
-        Method(.networkDriver, "RevokeExternalConnectivity", request: endpointOnly, answer: answer([]), default: empty,
+        Method(.revokeExternalConnectivity, request: endpointOnly, answer: answer([]), default: empty,
                summary: "Before Leave: undo ProgramExternalConnectivity."),
-        Method(.networkDriver, "GwAllocCheck",
+        Method(.gwAllocCheck,
                request: .object([Field("Options", .map(.any))]),
                answer: answer([Field("SkipIPv4", .bool), Field("SkipIPv6", .bool)]),
                default: .json { _ in .object(["SkipIPv4": .bool(false), "SkipIPv6": .bool(false)]) },
                summary: "Docker 28+, if capabilities say GwAllocChecker: may IPAM skip the gateway address?"),
 
-        Method(.ipamDriver, "GetCapabilities", request: nothing,
+        Method(.ipamGetCapabilities, request: nothing,
                answer: ipamAnswer([Field("RequiresMACAddress", .bool), Field("RequiresRequestReplay", .bool)]),
                default: .json { _ in .object(["RequiresMACAddress": .bool(false)]) },
                summary: "When Docker first uses the IPAM driver: does it need MAC addresses?"),
-        Method(.ipamDriver, "GetDefaultAddressSpaces", request: nothing,
+        Method(.getDefaultAddressSpaces, request: nothing,
                answer: ipamAnswer([Field("LocalDefaultAddressSpace", .string), Field("GlobalDefaultAddressSpace", .string)]),
                default: .json { _ in .object(["LocalDefaultAddressSpace": .string("LocalDefault"),
                                               "GlobalDefaultAddressSpace": .string("GlobalDefault")]) },
                summary: "The names of the default address spaces."),
-        Method(.ipamDriver, "RequestPool",
+        Method(.requestPool,
                request: .object([Field("AddressSpace", .string), Field("Pool", .string), Field("SubPool", .string),
                                  Field("Options", .map(.string)), Field("V6", .bool)]),
                answer: ipamAnswer([Field("PoolID", .string, required: true), Field("Pool", .cidr, required: true),
                                    Field("Data", .map(.string))]),
                default: .notImplemented,
                summary: "docker network create: choose a subnet (Pool is --subnet, or empty for any)."),
-        Method(.ipamDriver, "ReleasePool",
+        Method(.releasePool,
                request: .object([Field("PoolID", .string)]),
                answer: ipamAnswer([]), default: .notImplemented,
                summary: "docker network rm: give the subnet back."),
-        Method(.ipamDriver, "RequestAddress",
+        Method(.requestAddress,
                request: .object([Field("PoolID", .string), Field("Address", .string), Field("Options", .map(.string))]),
                answer: ipamAnswer([Field("Address", .cidr, required: true), Field("Data", .map(.string))]),
                default: .notImplemented,
                summary: "An address for a gateway or a container (Address is --ip, or empty for any)."),
-        Method(.ipamDriver, "ReleaseAddress",
+        Method(.releaseAddress,
                request: .object([Field("PoolID", .string), Field("Address", .string)]),
                answer: ipamAnswer([]), default: .notImplemented,
                summary: "Give an address back."),
@@ -199,6 +230,10 @@ public enum Methods {
     public static func method(atPath path: String) -> Method? { byPath[path] }
 
     public static func named(_ fullName: String) -> Method? { byPath["/" + fullName] }
+
+    private static let byID: [MethodID: Method] = Dictionary(uniqueKeysWithValues: all.map { ($0.id, $0) })
+
+    public static subscript(_ id: MethodID) -> Method { byID[id]! }
 
     public static func inFamily(_ family: Family) -> [Method] { all.filter { $0.family == family } }
 

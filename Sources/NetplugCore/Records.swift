@@ -111,6 +111,65 @@ public struct Records: Sendable {
         try Records.syncFolder(String(path[..<path.lastIndex(of: "/")!]))
     }
 
+    /// Whether a successful call of `method` changes a record (such calls are never answered
+    /// on an event loop: the change is written with fsync).
+    public static func changesRecord(_ method: MethodID) -> Bool {
+        switch method {
+        case .createNetwork, .deleteNetwork, .createEndpoint, .join, .leave, .deleteEndpoint:
+            return true
+        case .getCapabilities, .allocateNetwork, .freeNetwork, .endpointOperInfo, .discoverNew, .discoverDelete,
+             .programExternalConnectivity, .revokeExternalConnectivity, .gwAllocCheck, .ipamGetCapabilities,
+             .getDefaultAddressSpaces, .requestPool, .releasePool, .requestAddress, .releaseAddress:
+            return false
+        }
+    }
+
+    /// After a successful call, the record changes it implies. Returns a warning worth a log
+    /// line (a damaged record that was replaced); throws when a record cannot be kept.
+    public func keep(after method: MethodID, network: String?, endpoint: String?, request: JSON, answer: JSON) throws -> String? {
+        guard let network, Records.changesRecord(method) else { return nil }
+        switch method {
+        case .createNetwork:
+            try write(.object(["NetworkID": .string(network), "Request": request, "Response": answer]), to: networkPath(network))
+        case .deleteNetwork:
+            try remove(networkPath(network))
+            // Docker drops endpoints without DeleteEndpoint when it restarts while the plugin
+            // is down; once their network is gone nothing else would ever remove them.
+            try removeEndpoints(of: network)
+        case .createEndpoint:
+            guard let endpoint else { return nil }
+            try write(.object(["NetworkID": .string(network), "EndpointID": .string(endpoint), "Request": request, "Response": answer]),
+                      to: endpointPath(endpoint))
+        case .join, .leave:
+            guard let endpoint else { return nil }
+            let path = endpointPath(endpoint)
+            var warning: String?
+            let record: JSON
+            do {
+                record = try read(path)?.copy() ?? .object(["NetworkID": .string(network), "EndpointID": .string(endpoint)])
+            } catch {
+                warning = "\(error); writing a new record"
+                record = .object(["NetworkID": .string(network), "EndpointID": .string(endpoint)])
+            }
+            if method == .join {
+                record.set("Join", .object(["Request": request, "Response": answer]))
+            } else {
+                guard record["Join"] != nil else { return warning }
+                record.remove("Join")
+                // Only Join had been recorded (CreateEndpoint ran before records existed): nothing is left.
+                if record["Request"] == nil { try remove(path); return warning }
+            }
+            try write(record, to: path)
+            return warning
+        case .deleteEndpoint:
+            guard let endpoint else { return nil }
+            try remove(endpointPath(endpoint))
+        default:
+            return nil
+        }
+        return nil
+    }
+
     /// Removes every endpoint record that names `network`; damaged records are left for `state`.
     public func removeEndpoints(of network: String) throws {
         for name in FolderListing.fileNames(in: endpointsDir) where name.hasSuffix(".json") && !name.hasPrefix(".") {

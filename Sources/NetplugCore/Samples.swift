@@ -21,35 +21,35 @@ public enum Samples {
         let n = "\"NetworkID\":\"\(ids.network)\""
         let pair = "\(n),\"EndpointID\":\"\(ids.endpoint)\""
         let text: String
-        switch (method.family, method.name) {
-        case (.networkDriver, "CreateNetwork"):
+        switch method.id {
+        case .createNetwork:
             text = #"{\#(n),"Options":{"com.docker.network.enable_ipv6":false,"com.docker.network.generic":{}},"IPv4Data":\#(ipamData),"IPv6Data":[]}"#
-        case (.networkDriver, "AllocateNetwork"):
+        case .allocateNetwork:
             text = #"{\#(n),"Options":{},"IPv4Data":\#(ipamData),"IPv6Data":[]}"#
-        case (.networkDriver, "DeleteNetwork"), (.networkDriver, "FreeNetwork"):
+        case .deleteNetwork, .freeNetwork:
             text = "{\(n)}"
-        case (.networkDriver, "CreateEndpoint"):
+        case .createEndpoint:
             text = #"{\#(pair),"Interface":{"Address":"172.29.0.2/24","AddressIPv6":"","MacAddress":""},"Options":\#(noPorts)}"#
-        case (.networkDriver, "Join"):
+        case .join:
             text = #"{\#(pair),"SandboxKey":"/var/run/docker/netns/5d2f9a0e1c3b","Options":\#(noPorts)}"#
-        case (.networkDriver, "DiscoverNew"), (.networkDriver, "DiscoverDelete"):
+        case .discoverNew, .discoverDelete:
             text = #"{"DiscoveryType":1,"DiscoveryData":{"Address":"10.0.0.5","self":true}}"#
-        case (.networkDriver, "ProgramExternalConnectivity"):
+        case .programExternalConnectivity:
             text = #"{\#(pair),"Options":{"com.docker.network.endpoint.exposedports":[{"Proto":6,"Port":80}],"com.docker.network.portmap":[{"Proto":6,"IP":"","Port":80,"HostIP":"","HostPort":8080,"HostPortEnd":8080}]}}"#
-        case (.networkDriver, "GwAllocCheck"):
+        case .gwAllocCheck:
             text = #"{"Options":{"com.docker.network.generic":{}}}"#
-        case (.networkDriver, "GetCapabilities"), (.ipamDriver, "GetCapabilities"), (.ipamDriver, "GetDefaultAddressSpaces"):
+        case .getCapabilities, .ipamGetCapabilities, .getDefaultAddressSpaces:
             text = "{}"
-        case (.ipamDriver, "RequestPool"):
+        case .requestPool:
             text = #"{"AddressSpace":"LocalDefault","Pool":"","SubPool":"","Options":{},"V6":false}"#
-        case (.ipamDriver, "ReleasePool"):
+        case .releasePool:
             text = #"{"PoolID":"\#(ids.pool)"}"#
-        case (.ipamDriver, "RequestAddress"):
+        case .requestAddress:
             text = #"{"PoolID":"\#(ids.pool)","Address":"","Options":{}}"#
-        case (.ipamDriver, "ReleaseAddress"):
+        case .releaseAddress:
             text = #"{"PoolID":"\#(ids.pool)","Address":"172.29.0.2"}"#
-        default:
-            text = "{\(pair)}"  // DeleteEndpoint, EndpointOperInfo, Leave, RevokeExternalConnectivity
+        case .deleteEndpoint, .endpointOperInfo, .leave, .revokeExternalConnectivity:
+            text = "{\(pair)}"
         }
         return try! JSON.parse(text)
     }
@@ -57,45 +57,46 @@ public enum Samples {
     /// An answer a real driver might give.
     public static func answer(_ method: Method) -> JSON {
         let text: String
-        switch (method.family, method.name) {
-        case (.networkDriver, "GetCapabilities"): text = #"{"Scope":"local","ConnectivityScope":"local"}"#
-        case (.networkDriver, "AllocateNetwork"): text = #"{"Options":{"vni":"4097"}}"#
-        case (.networkDriver, "CreateEndpoint"): text = #"{"Interface":{"MacAddress":"02:42:ac:1d:00:02"}}"#
-        case (.networkDriver, "EndpointOperInfo"): text = #"{"Value":{"bridge":"br-demo"}}"#
-        case (.networkDriver, "Join"): text = #"{"InterfaceName":{"SrcName":"veth1a2b3c","DstPrefix":"eth"},"Gateway":"172.29.0.1"}"#
-        case (.networkDriver, "GwAllocCheck"): text = #"{"SkipIPv4":false,"SkipIPv6":false}"#
-        case (.ipamDriver, "GetCapabilities"): text = #"{"RequiresMACAddress":false}"#
-        case (.ipamDriver, "GetDefaultAddressSpaces"): text = #"{"LocalDefaultAddressSpace":"LocalDefault","GlobalDefaultAddressSpace":"GlobalDefault"}"#
-        case (.ipamDriver, "RequestPool"): text = #"{"PoolID":"pool-172.29.0.0/24","Pool":"172.29.0.0/24","Data":{}}"#
-        case (.ipamDriver, "RequestAddress"): text = #"{"Address":"172.29.0.2/24","Data":{}}"#
-        default: text = "{}"
+        switch method.id {
+        case .getCapabilities: text = #"{"Scope":"local","ConnectivityScope":"local"}"#
+        case .allocateNetwork: text = #"{"Options":{"vni":"4097"}}"#
+        case .createEndpoint: text = #"{"Interface":{"MacAddress":"02:42:ac:1d:00:02"}}"#
+        case .endpointOperInfo: text = #"{"Value":{"bridge":"br-demo"}}"#
+        case .join: text = #"{"InterfaceName":{"SrcName":"veth1a2b3c","DstPrefix":"eth"},"Gateway":"172.29.0.1"}"#
+        case .gwAllocCheck: text = #"{"SkipIPv4":false,"SkipIPv6":false}"#
+        case .ipamGetCapabilities: text = #"{"RequiresMACAddress":false}"#
+        case .getDefaultAddressSpaces: text = #"{"LocalDefaultAddressSpace":"LocalDefault","GlobalDefaultAddressSpace":"GlobalDefault"}"#
+        case .requestPool: text = #"{"PoolID":"pool-172.29.0.0/24","Pool":"172.29.0.0/24","Data":{}}"#
+        case .requestAddress: text = #"{"Address":"172.29.0.2/24","Data":{}}"#
+        case .createNetwork, .deleteNetwork, .freeNetwork, .deleteEndpoint, .leave, .discoverNew, .discoverDelete,
+             .programExternalConnectivity, .revokeExternalConnectivity, .releasePool, .releaseAddress:
+            text = "{}"
         }
         return try! JSON.parse(text)
     }
 
     /// What Docker does when the method answers an error.
     public static func onError(_ method: Method) -> String {
-        switch (method.family, method.name) {
-        case (.networkDriver, "GetCapabilities"): return "the driver cannot be used: every command naming it fails with the message"
-        case (.networkDriver, "CreateNetwork"): return "`docker network create` fails and prints the message; no network is made"
-        case (.networkDriver, "AllocateNetwork"): return "swarm only: the network is not created"
-        case (.networkDriver, "DeleteNetwork"): return "`docker network rm` fails and prints the message; the network stays"
-        case (.networkDriver, "FreeNetwork"): return "swarm only: logged by the manager"
-        case (.networkDriver, "CreateEndpoint"): return "`docker run` / `docker network connect` fails and prints the message"
-        case (.networkDriver, "DeleteEndpoint"): return "reported by `docker network disconnect`; on container removal Docker logs it"
-        case (.networkDriver, "EndpointOperInfo"): return "logged; `docker inspect` shows no driver data"
-        case (.networkDriver, "Join"): return "the container does not start; `docker run` prints the message"
-        case (.networkDriver, "Leave"): return "logged; the container stops anyway"
-        case (.networkDriver, "DiscoverNew"), (.networkDriver, "DiscoverDelete"): return "logged"
-        case (.networkDriver, "ProgramExternalConnectivity"): return "the container does not start (a 404 means \"not implemented\" and is fine)"
-        case (.networkDriver, "RevokeExternalConnectivity"): return "logged (a 404 means \"not implemented\")"
-        case (.networkDriver, "GwAllocCheck"): return "`docker network create` fails and prints the message"
-        case (.ipamDriver, "GetCapabilities"), (.ipamDriver, "GetDefaultAddressSpaces"): return "the IPAM driver cannot be used"
-        case (.ipamDriver, "RequestPool"): return "`docker network create` fails and prints the message"
-        case (.ipamDriver, "ReleasePool"): return "logged; `docker network rm` goes on"
-        case (.ipamDriver, "RequestAddress"): return "`docker network create` (the gateway) or `docker run` fails and prints the message"
-        case (.ipamDriver, "ReleaseAddress"): return "logged"
-        default: return "logged"
+        switch method.id {
+        case .getCapabilities: return "the driver cannot be used: every command naming it fails with the message"
+        case .createNetwork: return "`docker network create` fails and prints the message; no network is made"
+        case .allocateNetwork: return "swarm only: the network is not created"
+        case .deleteNetwork: return "`docker network rm` fails and prints the message; the network stays"
+        case .freeNetwork: return "swarm only: logged by the manager"
+        case .createEndpoint: return "`docker run` / `docker network connect` fails and prints the message"
+        case .deleteEndpoint: return "reported by `docker network disconnect`; on container removal Docker logs it"
+        case .endpointOperInfo: return "logged; `docker inspect` shows no driver data"
+        case .join: return "the container does not start; `docker run` prints the message"
+        case .leave: return "logged; the container stops anyway"
+        case .discoverNew, .discoverDelete: return "logged"
+        case .programExternalConnectivity: return "the container does not start (a 404 means \"not implemented\" and is fine)"
+        case .revokeExternalConnectivity: return "logged (a 404 means \"not implemented\")"
+        case .gwAllocCheck: return "`docker network create` fails and prints the message"
+        case .ipamGetCapabilities, .getDefaultAddressSpaces: return "the IPAM driver cannot be used"
+        case .requestPool: return "`docker network create` fails and prints the message"
+        case .releasePool: return "logged; `docker network rm` goes on"
+        case .requestAddress: return "`docker network create` (the gateway) or `docker run` fails and prints the message"
+        case .releaseAddress: return "logged"
         }
     }
 

@@ -42,6 +42,9 @@ struct Bundle: ParsableCommand {
     @Option(help: ArgumentHelp("Seconds a hook may run.", valueName: "seconds"))
     var timeout: Double?
 
+    @Option(help: ArgumentHelp("Instances of a resident hook (not in this version).", valueName: "n"))
+    var residentInstances: Int?
+
     @Flag(help: "Bundle hooks that are writable by group or others (the copies are not).")
     var allowInsecureHooks = false
 
@@ -51,6 +54,9 @@ struct Bundle: ParsableCommand {
     func validate() throws {
         guard Identifier.isValid(name), name.count <= 64 else {
             throw ValidationError("--name \(name.debugDescription): use 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit")
+        }
+        if residentInstances != nil {
+            throw ValidationError("--resident-instances: this netplug-host has no resident hooks yet; leave the flag out")
         }
         if let scope, scope != "local" && scope != "global" {
             throw ValidationError("--scope \(scope.debugDescription): use local or global")
@@ -84,14 +90,14 @@ struct Bundle: ParsableCommand {
             if let problem = Check.interpreterProblem(file) { problems.append(problem) }
         }
         if !problems.isEmpty {
-            for problem in problems { fputs("netplug-host: \(problem)\n", stderr) }
+            for problem in problems { printError(problem) }
             throw ExitCode(1)
         }
 
         var toolPaths: [(name: String, path: String)] = []
         for tool in tools {
             guard let path = RootfsBuilder.resolve(tool) else {
-                fputs("netplug-host: --tool \(tool): no such program on PATH (\(getenv("PATH").map { String(cString: $0) } ?? ""))\n", stderr)
+                printError("--tool \(tool): no such program on PATH (\(getenv("PATH").map { String(cString: $0) } ?? ""))")
                 throw ExitCode(1)
             }
             toolPaths.append((tool, path))
@@ -120,7 +126,7 @@ struct Bundle: ParsableCommand {
             try RootfsBuilder.replace(out, with: staging)
         } catch {
             try? RootfsBuilder.removeTree(staging)
-            fputs("netplug-host: \(error)\n", stderr)
+            printError("\(error)")
             throw ExitCode(1)
         }
 

@@ -109,8 +109,8 @@ struct Init: ParsableCommand {
 
     /// IPAM has no defaults to fall back on: a naive stand-in to replace (examples/ipam-python).
     func ipamShell(_ method: Method) -> String {
-        switch method.name {
-        case "RequestPool":
+        switch method.id {
+        case .requestPool:
             return """
             # A stand-in: the requested pool, or 10.99.0.0/24. Replace it with a real allocator.
             request=$(cat)
@@ -119,7 +119,7 @@ struct Init: ParsableCommand {
             echo "{\\"PoolID\\": \\"pool-$pool\\", \\"Pool\\": \\"$pool\\", \\"Data\\": {}}"
 
             """
-        case "RequestAddress":
+        case .requestAddress:
             return """
             # A stand-in: the requested address, or the next one of 10.99.0.0/24 (never reused).
             request=$(cat)
@@ -138,8 +138,8 @@ struct Init: ParsableCommand {
     }
 
     func ipamPython(_ method: Method) -> String {
-        switch method.name {
-        case "RequestPool":
+        switch method.id {
+        case .requestPool:
             return """
             # A stand-in: the requested pool, or 10.99.0.0/24. Replace it with a real allocator.
             import json
@@ -150,7 +150,7 @@ struct Init: ParsableCommand {
             json.dump({"PoolID": "pool-" + pool, "Pool": pool, "Data": {}}, sys.stdout)
 
             """
-        case "RequestAddress":
+        case .requestAddress:
             return """
             # A stand-in: the requested address, or the next one of 10.99.0.0/24 (never reused).
             import json

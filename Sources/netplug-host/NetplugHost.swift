@@ -76,7 +76,7 @@ enum Entry {
         let message = NetplugHost.message(for: error)
         if !message.isEmpty {
             let line = message.split(whereSeparator: \.isNewline).first.map(String.init) ?? message
-            fputs("netplug-host: \(line)\n", stderr)
+            printError(line)
         }
         exit(code.rawValue)
     }

@@ -147,7 +147,7 @@ struct Serve: AsyncParsableCommand {
         for warning in report.warnings { logger.warning("\(warning)") }
         for note in report.notes { logger.info("not a hook: \(note)") }
         if !report.errors.isEmpty {
-            for error in report.errors { fputs("netplug-host: \(error)\n", stderr) }
+            for error in report.errors { printError(error) }
             throw ExitCode(1)
         }
         let stateDir = absolute(plugin.resolvedStateDir)
@@ -220,16 +220,28 @@ struct Serve: AsyncParsableCommand {
 
 func absolute(_ path: String) -> String {
     if path.hasPrefix("/") { return path }
-    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
-    guard getcwd(&buffer, buffer.count) != nil else { return path }
-    let cwd = String(cString: buffer)
+    guard let current = getcwd(nil, 0) else { return path }
+    defer { free(current) }
+    let cwd = String(cString: current)
     let trimmed = path.hasPrefix("./") ? String(path.dropFirst(2)) : path
     return trimmed == "." ? cwd : cwd + "/" + trimmed
 }
 
 func fail(_ message: String) -> Never {
-    fputs("netplug-host: \(message)\n", stderr)
+    printError(message)
     exit(1)
+}
+
+/// One line on stderr, `netplug-host: ` first, written whole.
+func printError(_ message: String) {
+    let line = Array("netplug-host: \(message)\n".utf8)
+    var written = 0
+    while written < line.count {
+        let n = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress! + written, $0.count - written) }
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { return }
+        written += n
+    }
 }
 
 /// What a stop signal needs once the host serves; touched only on `queue`, where the signal

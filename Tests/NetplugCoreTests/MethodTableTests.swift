@@ -39,4 +39,19 @@ final class MethodTableTests: XCTestCase {
             XCTAssertNil(defaultText("IpamDriver." + name), name)
         }
     }
+
+    func testEveryMethodIDHasOneRowWithItsNameAndPath() {
+        XCTAssertEqual(Methods.all.map(\.id), MethodID.allCases)
+        for id in MethodID.allCases {
+            let method = Methods[id]
+            XCTAssertEqual(method.fullName, id.rawValue)
+            XCTAssertEqual(Methods.method(atPath: "/" + id.rawValue)?.id, id)
+            XCTAssertEqual("\(method.family.rawValue).\(method.name)", id.rawValue)
+        }
+    }
+
+    func testOnlyTheSixNetworkLifecycleMethodsChangeRecords() {
+        let changing = MethodID.allCases.filter(Records.changesRecord)
+        XCTAssertEqual(changing, [.createNetwork, .deleteNetwork, .createEndpoint, .deleteEndpoint, .join, .leave])
+    }
 }

@@ -109,14 +109,19 @@ def test_bridge_as_a_managed_plugin_keeps_its_records_across_disable_and_reinsta
     bridge = "np-" + net_id[:12]
     assert bridge in links()
 
-    # disable/enable: the records in the state mount carry the network on.
+    # disable/enable: the records in the state mount carry the network on. Serve flags set
+    # meanwhile through `args` reach the host: its log lines turn to JSON in dockerd's log.
     p.remove_containers()
     docker.cli("plugin", "disable", "-f", p.name)
     assert p.records("networks") == [net_id + ".json"]
+    docker.cli("plugin", "set", p.name, "args=--log-format json")
     p.enable()
     p.container("np-mgd3", "np-mgd")
     p.container("np-mgd4", "np-mgd")
     assert p.ping("np-mgd3", p.address("np-mgd4", "np-mgd")).returncode == 0
+    plugin_id = docker.inspect("plugin", "inspect", p.name)[0]["Id"]
+    lines = [l for l in open(docker.log_path).read().splitlines() if f"plugin={plugin_id}" in l]
+    assert any('msg="{' in l and "NetworkDriver.Join" in l for l in lines), lines[-5:]
 
     # rm + create + enable with the same state source: still the same network and records.
     p.remove_containers()

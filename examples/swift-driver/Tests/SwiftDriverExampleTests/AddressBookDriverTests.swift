@@ -5,64 +5,73 @@ import SwiftDriverExample
 import Glibc
 #endif
 
-/// The example driver in-process over a real Unix socket, called as Docker calls it.
+/// The example driver called directly with requests built as Docker would send them: a
+/// driver's logic needs no socket to be tested.
 final class AddressBookDriverTests: XCTestCase {
-    var path = ""
-    var plugin: Plugin!
-    var driver: AddressBookDriver!
-    var serving: Task<Void, Never>!
-
-    override func setUp() async throws {
-        path = "/tmp/swiftbook-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
-        driver = AddressBookDriver()
-        plugin = try await Plugin.start(network: driver, on: .unix(path: path, group: nil))
-        let plugin = self.plugin!
-        serving = Task { await plugin.run() }
-    }
-
-    override func tearDown() async throws {
-        await plugin.stop()
-        serving.cancel()
-    }
-
     let net = String(repeating: "a", count: 64)
     let ep = String(repeating: "b", count: 64)
 
-    func testActivateAndCapabilities() throws {
+    func testLifecycle() async throws {
+        let driver = AddressBookDriver()
+        try await driver.createNetwork(CreateNetworkRequest(
+            NetworkID: net, Options: ["com.docker.network.generic": [:]],
+            IPv4Data: [IPAMData(Pool: "10.5.0.0/24", Gateway: "10.5.0.1/24")]))
+        let created = try await driver.createEndpoint(CreateEndpointRequest(
+            NetworkID: net, EndpointID: ep, Interface: EndpointInterface(Address: "10.5.0.2/24")))
+        XCTAssertEqual(created, CreateEndpointResponse())
+        let joined = try await driver.join(JoinRequest(NetworkID: net, EndpointID: ep, SandboxKey: "/var/run/docker/netns/x"))
+        XCTAssertEqual(joined, JoinResponse(InterfaceName: InterfaceName(SrcName: "sdbbbbbbbbbbb", DstPrefix: "eth"),
+                                            Gateway: "10.5.0.1"))
+        let info = try await driver.endpointInfo(InfoRequest(NetworkID: net, EndpointID: ep))
+        XCTAssertEqual(info.Value, ["address": "10.5.0.2/24"])
+        let isJoined = await driver.endpoints[ep]?.joined
+        XCTAssertEqual(isJoined, true)
+        try await driver.leave(LeaveRequest(NetworkID: net, EndpointID: ep))
+        try await driver.deleteEndpoint(DeleteEndpointRequest(NetworkID: net, EndpointID: ep))
+        try await driver.deleteNetwork(DeleteNetworkRequest(NetworkID: net))
+        let (gateways, endpoints) = (await driver.gateways, await driver.endpoints)
+        XCTAssertTrue(gateways.isEmpty && endpoints.isEmpty)
+    }
+
+    func testRefusesANetworkWithoutASubnet() async {
+        do {
+            try await AddressBookDriver().createNetwork(CreateNetworkRequest(NetworkID: net))
+            XCTFail("a network without IPv4 data was accepted")
+        } catch {
+            XCTAssertEqual("\(error)", "network aaaaaaaaaaaa has no IPv4 subnet: create it with --subnet")
+        }
+    }
+
+    func testJoinWithoutAnEndpointIsRefused() async {
+        do {
+            _ = try await AddressBookDriver().join(JoinRequest(NetworkID: net, EndpointID: ep))
+            XCTFail("join without an endpoint was accepted")
+        } catch {
+            XCTAssertTrue("\(error)".hasPrefix("no endpoint bbbbbbbbbbbb"), "\(error)")
+        }
+    }
+}
+
+/// The same driver once over a real Unix socket, as Docker meets it: activation, a call
+/// answered, an error as `{"Err"}`, and a request refused before the driver sees it.
+final class AddressBookDriverSocketTests: XCTestCase {
+    func testOverARealSocket() async throws {
+        let path = "/tmp/swiftbook-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        let plugin = try await Plugin.start(network: AddressBookDriver(), on: .unix(path: path, group: nil))
+        let serving = Task { await plugin.run() }
+        defer { serving.cancel() }
+        let net = String(repeating: "a", count: 64)
         XCTAssertEqual(try post(path, "/Plugin.Activate").body, #"{"Implements":["NetworkDriver"]}"#)
         XCTAssertEqual(try post(path, "/NetworkDriver.GetCapabilities").body, #"{"Scope":"local","ConnectivityScope":"local"}"#)
-        XCTAssertEqual(try post(path, "/IpamDriver.RequestPool", "{}").status, 404)
-    }
-
-    func testLifecycle() async throws {
         let create = #"{"NetworkID":"\#(net)","Options":{},"IPv4Data":[{"AddressSpace":"","Pool":"10.5.0.0/24","Gateway":"10.5.0.1/24"}],"IPv6Data":[]}"#
         XCTAssertEqual(try post(path, "/NetworkDriver.CreateNetwork", create).status, 200)
-        let endpoint = #"{"NetworkID":"\#(net)","EndpointID":"\#(ep)","Interface":{"Address":"10.5.0.2/24"},"Options":{}}"#
-        XCTAssertEqual(try post(path, "/NetworkDriver.CreateEndpoint", endpoint).body, "{}")
-        let join = try post(path, "/NetworkDriver.Join", #"{"NetworkID":"\#(net)","EndpointID":"\#(ep)","SandboxKey":"/x"}"#)
-        XCTAssertEqual(join.status, 200)
-        XCTAssertEqual(join.body, #"{"InterfaceName":{"SrcName":"sdbbbbbbbbbbb","DstPrefix":"eth"},"Gateway":"10.5.0.1"}"#)
-        let info = try post(path, "/NetworkDriver.EndpointOperInfo", #"{"NetworkID":"\#(net)","EndpointID":"\#(ep)"}"#)
-        XCTAssertEqual(info.body, #"{"Value":{"address":"10.5.0.2/24"}}"#)
-        let joined = await driver.endpoints[ep]?.joined
-        XCTAssertEqual(joined, true)
-        XCTAssertEqual(try post(path, "/NetworkDriver.Leave", #"{"NetworkID":"\#(net)","EndpointID":"\#(ep)"}"#).status, 200)
-        XCTAssertEqual(try post(path, "/NetworkDriver.DeleteEndpoint", #"{"NetworkID":"\#(net)","EndpointID":"\#(ep)"}"#).status, 200)
-        XCTAssertEqual(try post(path, "/NetworkDriver.DeleteNetwork", #"{"NetworkID":"\#(net)"}"#).status, 200)
-        let gateways = await driver.gateways
-        XCTAssertTrue(gateways.isEmpty)
-    }
-
-    func testErrorsReachDockerAsErr() throws {
-        let reply = try post(path, "/NetworkDriver.CreateNetwork", #"{"NetworkID":"\#(net)","IPv4Data":[]}"#)
-        XCTAssertEqual(reply.status, 500)
-        XCTAssertEqual(reply.body, #"{"Err":"network aaaaaaaaaaaa has no IPv4 subnet: create it with --subnet"}"#)
-    }
-
-    func testRequestsAreCheckedBeforeTheDriverSeesThem() throws {
-        let reply = try post(path, "/NetworkDriver.Join", #"{"NetworkID":"../etc","EndpointID":"x"}"#)
-        XCTAssertEqual(reply.status, 400)
-        XCTAssertTrue(reply.body.contains("NetworkID"))
+        let refused = try post(path, "/NetworkDriver.CreateNetwork", #"{"NetworkID":"\#(net)","IPv4Data":[]}"#)
+        XCTAssertEqual(refused.status, 500)
+        XCTAssertEqual(refused.body, #"{"Err":"network aaaaaaaaaaaa has no IPv4 subnet: create it with --subnet"}"#)
+        let bad = try post(path, "/NetworkDriver.Join", #"{"NetworkID":"../etc","EndpointID":"x"}"#)
+        XCTAssertEqual(bad.status, 400)
+        XCTAssertTrue(bad.body.contains("NetworkID"))
+        await plugin.stop()
     }
 }
 

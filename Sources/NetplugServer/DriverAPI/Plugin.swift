@@ -6,7 +6,7 @@ import NetplugCore
 ///     let plugin = try await Plugin.start(network: MyDriver(), on: .unix(path: "/run/docker/plugins/my.sock", group: nil))
 ///     await plugin.run()
 public final class Plugin: Sendable {
-    public let server: HTTPServer
+    package let server: HTTPServer
     /// Where it listens: the socket path, or `host:port`.
     public let address: String
     let socketPath: String?
@@ -18,7 +18,7 @@ public final class Plugin: Sendable {
     }
 
     /// The same for any backend, the hook-running driver included.
-    public static func start(backend: any PluginBackend, on listener: ListenerSpec, logger: Logger,
+    package static func start(backend: any PluginBackend, on listener: ListenerSpec, logger: Logger,
                              idleTimeout: Double = 60, recorder: Recorder? = nil) async throws -> Plugin {
         let dispatcher = Dispatcher(backend: backend, logger: logger, recorder: recorder)
         let server = HTTPServer(dispatcher: dispatcher, logger: logger, idleTimeout: idleTimeout)

@@ -3,12 +3,12 @@ import NetplugCore
 
 /// `serve --record DIR`: every request and its answer as a numbered JSON file, for `replay`.
 /// Files are written by worker threads, never the event loop, atomically like records.
-public final class Recorder: Sendable {
+package final class Recorder: Sendable {
     let folder: String
     private let counter = NIOLockedValueBox(0)
     private let pending = NIOLockedValueBox(0)
 
-    public init(folder: String) throws {
+    package init(folder: String) throws {
         self.folder = folder
         try Records.makeFolder(folder)
         counter.withLockedValue { $0 = Recorder.lastNumber(in: folder) }
@@ -38,7 +38,7 @@ public final class Recorder: Sendable {
     }
 
     /// At shutdown: the files of calls already answered are written before the host exits.
-    public func waitUntilWritten(upTo seconds: Double) async {
+    package func waitUntilWritten(upTo seconds: Double) async {
         let end = HookRunner.now() + seconds
         while pending.withLockedValue({ $0 }) > 0 && HookRunner.now() < end {
             try? await Task.sleep(nanoseconds: 5_000_000)

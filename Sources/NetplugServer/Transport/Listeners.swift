@@ -11,14 +11,14 @@ public enum ListenerSpec: Sendable, Equatable {
     case activated(fd: Int32)
 }
 
-public struct ListenerError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct ListenerError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }
 
-public enum Listeners {
+package enum Listeners {
     /// The socket systemd passed us, when LISTEN_PID names this process (sd_listen_fds).
-    public static func activatedSocket() -> Int32? {
+    package static func activatedSocket() -> Int32? {
         guard let pidText = getenv("LISTEN_PID").map({ String(cString: $0) }), let pid = Int32(pidText), pid == getpid(),
               let countText = getenv("LISTEN_FDS").map({ String(cString: $0) }), let count = Int(countText), count >= 1
         else { return nil }
@@ -33,7 +33,7 @@ public enum Listeners {
 
     /// Before binding a Unix socket: its folder exists, and the path is free. A stale socket
     /// (nobody accepts on it) is removed; a live one means another server, which we never steal from.
-    public static func prepareUnixPath(_ path: String) throws {
+    package static func prepareUnixPath(_ path: String) throws {
         if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
             do { try Records.makeFolder(String(path[..<slash])) } catch { throw ListenerError("\(error)") }
         }
@@ -68,14 +68,14 @@ public enum Listeners {
         return rc == 0
     }
 
-    public static func removeSocket(_ path: String) { unlink(path) }
+    package static func removeSocket(_ path: String) { unlink(path) }
 
     static func rename(_ from: String, to: String) throws {
         guard Glibc.rename(from, to) == 0 else { throw ListenerError("cannot move \(from) to \(to): \(errnoText())") }
     }
 
     /// Mode 0660, and the group Docker runs in when one is named (the Go helper's gid).
-    public static func secureSocket(_ path: String, group: String?) throws {
+    package static func secureSocket(_ path: String, group: String?) throws {
         if let group {
             guard let gid = groupID(group) else { throw ListenerError("--group \(group): no such group") }
             guard chown(path, uid_t.max, gid) == 0 else {
@@ -85,14 +85,14 @@ public enum Listeners {
         guard chmod(path, 0o660) == 0 else { throw ListenerError("cannot chmod \(path): \(errnoText())") }
     }
 
-    public static func groupID(_ group: String) -> gid_t? {
+    package static func groupID(_ group: String) -> gid_t? {
         if let number = gid_t(group) { return number }
         guard let entry = getgrnam(group) else { return nil }
         return entry.pointee.gr_gid
     }
 
     /// Docker finds a TCP plugin through `SPECDIR/NAME.spec`.
-    public static func writeSpecFile(_ path: String, address: String) throws {
+    package static func writeSpecFile(_ path: String, address: String) throws {
         let folder = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
         do {
             if !folder.isEmpty { try Records.makeFolder(folder) }

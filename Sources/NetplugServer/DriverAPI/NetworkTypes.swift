@@ -28,6 +28,12 @@ public struct IPAMData: Sendable, Equatable {
     public var Pool: String
     public var Gateway: String
     public var AuxAddresses: [String: String]
+    public init(AddressSpace: String = "", Pool: String = "", Gateway: String = "", AuxAddresses: [String: String] = [:]) {
+        self.AddressSpace = AddressSpace
+        self.Pool = Pool
+        self.Gateway = Gateway
+        self.AuxAddresses = AuxAddresses
+    }
     init(_ json: JSON) {
         AddressSpace = json.text("AddressSpace")
         Pool = json.text("Pool")
@@ -36,25 +42,37 @@ public struct IPAMData: Sendable, Equatable {
     }
 }
 
-public struct CreateNetworkRequest: Sendable {
+public struct CreateNetworkRequest: Sendable, Equatable {
     public var NetworkID: String
     /// `map[string]interface{}` on the wire: kept as JSON.
-    public var Options: JSON
+    public var Options: JSONValue
     public var IPv4Data: [IPAMData]
     public var IPv6Data: [IPAMData]
+    public init(NetworkID: String = "", Options: JSONValue = [:], IPv4Data: [IPAMData] = [], IPv6Data: [IPAMData] = []) {
+        self.NetworkID = NetworkID
+        self.Options = Options
+        self.IPv4Data = IPv4Data
+        self.IPv6Data = IPv6Data
+    }
     init(_ json: JSON) {
         NetworkID = json.text("NetworkID")
-        Options = json.objectOrEmpty("Options")
+        Options = JSONValue(json.objectOrEmpty("Options"))
         IPv4Data = json.list("IPv4Data").map(IPAMData.init)
         IPv6Data = json.list("IPv6Data").map(IPAMData.init)
     }
 }
 
-public struct AllocateNetworkRequest: Sendable {
+public struct AllocateNetworkRequest: Sendable, Equatable {
     public var NetworkID: String
     public var Options: [String: String]
     public var IPv4Data: [IPAMData]
     public var IPv6Data: [IPAMData]
+    public init(NetworkID: String = "", Options: [String: String] = [:], IPv4Data: [IPAMData] = [], IPv6Data: [IPAMData] = []) {
+        self.NetworkID = NetworkID
+        self.Options = Options
+        self.IPv4Data = IPv4Data
+        self.IPv6Data = IPv6Data
+    }
     init(_ json: JSON) {
         NetworkID = json.text("NetworkID")
         Options = json.strings("Options")
@@ -71,11 +89,17 @@ public struct AllocateNetworkResponse: Sendable, Equatable {
 
 public struct DeleteNetworkRequest: Sendable, Equatable {
     public var NetworkID: String
+    public init(NetworkID: String = "") {
+        self.NetworkID = NetworkID
+    }
     init(_ json: JSON) { NetworkID = json.text("NetworkID") }
 }
 
 public struct FreeNetworkRequest: Sendable, Equatable {
     public var NetworkID: String
+    public init(NetworkID: String = "") {
+        self.NetworkID = NetworkID
+    }
     init(_ json: JSON) { NetworkID = json.text("NetworkID") }
 }
 
@@ -102,16 +126,22 @@ public struct EndpointInterface: Sendable, Equatable {
     }
 }
 
-public struct CreateEndpointRequest: Sendable {
+public struct CreateEndpointRequest: Sendable, Equatable {
     public var NetworkID: String
     public var EndpointID: String
     public var Interface: EndpointInterface?
-    public var Options: JSON
+    public var Options: JSONValue
+    public init(NetworkID: String = "", EndpointID: String = "", Interface: EndpointInterface? = nil, Options: JSONValue = [:]) {
+        self.NetworkID = NetworkID
+        self.EndpointID = EndpointID
+        self.Interface = Interface
+        self.Options = Options
+    }
     init(_ json: JSON) {
         NetworkID = json.text("NetworkID")
         EndpointID = json.text("EndpointID")
         Interface = json.nonNull("Interface").map(EndpointInterface.init)
-        Options = json.objectOrEmpty("Options")
+        Options = JSONValue(json.objectOrEmpty("Options"))
     }
 }
 
@@ -125,6 +155,10 @@ public struct CreateEndpointResponse: Sendable, Equatable {
 public struct DeleteEndpointRequest: Sendable, Equatable {
     public var NetworkID: String
     public var EndpointID: String
+    public init(NetworkID: String = "", EndpointID: String = "") {
+        self.NetworkID = NetworkID
+        self.EndpointID = EndpointID
+    }
     init(_ json: JSON) {
         NetworkID = json.text("NetworkID")
         EndpointID = json.text("EndpointID")
@@ -134,6 +168,10 @@ public struct DeleteEndpointRequest: Sendable, Equatable {
 public struct InfoRequest: Sendable, Equatable {
     public var NetworkID: String
     public var EndpointID: String
+    public init(NetworkID: String = "", EndpointID: String = "") {
+        self.NetworkID = NetworkID
+        self.EndpointID = EndpointID
+    }
     init(_ json: JSON) {
         NetworkID = json.text("NetworkID")
         EndpointID = json.text("EndpointID")
@@ -146,16 +184,22 @@ public struct InfoResponse: Sendable, Equatable {
     var json: JSON { .object(["Value": .strings(Value)]) }
 }
 
-public struct JoinRequest: Sendable {
+public struct JoinRequest: Sendable, Equatable {
     public var NetworkID: String
     public var EndpointID: String
     public var SandboxKey: String
-    public var Options: JSON
+    public var Options: JSONValue
+    public init(NetworkID: String = "", EndpointID: String = "", SandboxKey: String = "", Options: JSONValue = [:]) {
+        self.NetworkID = NetworkID
+        self.EndpointID = EndpointID
+        self.SandboxKey = SandboxKey
+        self.Options = Options
+    }
     init(_ json: JSON) {
         NetworkID = json.text("NetworkID")
         EndpointID = json.text("EndpointID")
         SandboxKey = json.text("SandboxKey")
-        Options = json.objectOrEmpty("Options")
+        Options = JSONValue(json.objectOrEmpty("Options"))
     }
 }
 
@@ -215,44 +259,64 @@ public struct JoinResponse: Sendable, Equatable {
 public struct LeaveRequest: Sendable, Equatable {
     public var NetworkID: String
     public var EndpointID: String
+    public init(NetworkID: String = "", EndpointID: String = "") {
+        self.NetworkID = NetworkID
+        self.EndpointID = EndpointID
+    }
     init(_ json: JSON) {
         NetworkID = json.text("NetworkID")
         EndpointID = json.text("EndpointID")
     }
 }
 
-public struct DiscoveryNotification: Sendable {
+public struct DiscoveryNotification: Sendable, Equatable {
     public var DiscoveryType: Int
-    public var DiscoveryData: JSON
+    public var DiscoveryData: JSONValue
+    public init(DiscoveryType: Int = 0, DiscoveryData: JSONValue = [:]) {
+        self.DiscoveryType = DiscoveryType
+        self.DiscoveryData = DiscoveryData
+    }
     init(_ json: JSON) {
         DiscoveryType = json.member("DiscoveryType")?.integer ?? 0
-        DiscoveryData = json.member("DiscoveryData") ?? .null
+        DiscoveryData = json.member("DiscoveryData").map(JSONValue.init) ?? .null
     }
 }
 
-public struct ProgramExternalConnectivityRequest: Sendable {
+public struct ProgramExternalConnectivityRequest: Sendable, Equatable {
     public var NetworkID: String
     public var EndpointID: String
-    public var Options: JSON
+    public var Options: JSONValue
+    public init(NetworkID: String = "", EndpointID: String = "", Options: JSONValue = [:]) {
+        self.NetworkID = NetworkID
+        self.EndpointID = EndpointID
+        self.Options = Options
+    }
     init(_ json: JSON) {
         NetworkID = json.text("NetworkID")
         EndpointID = json.text("EndpointID")
-        Options = json.objectOrEmpty("Options")
+        Options = JSONValue(json.objectOrEmpty("Options"))
     }
 }
 
 public struct RevokeExternalConnectivityRequest: Sendable, Equatable {
     public var NetworkID: String
     public var EndpointID: String
+    public init(NetworkID: String = "", EndpointID: String = "") {
+        self.NetworkID = NetworkID
+        self.EndpointID = EndpointID
+    }
     init(_ json: JSON) {
         NetworkID = json.text("NetworkID")
         EndpointID = json.text("EndpointID")
     }
 }
 
-public struct GwAllocCheckRequest: Sendable {
-    public var Options: JSON
-    init(_ json: JSON) { Options = json.objectOrEmpty("Options") }
+public struct GwAllocCheckRequest: Sendable, Equatable {
+    public var Options: JSONValue
+    public init(Options: JSONValue = [:]) {
+        self.Options = Options
+    }
+    init(_ json: JSON) { Options = JSONValue(json.objectOrEmpty("Options")) }
 }
 
 public struct GwAllocCheckResponse: Sendable, Equatable {

@@ -5,14 +5,14 @@ import Glibc
 #endif
 
 /// The settings of the hook-running driver.
-public struct HookDriverSettings: Sendable {
-    public var hooks: HookFolder
-    public var name: String
-    public var stateDir: String
-    public var timeout: Double
-    public var scope: String
+package struct HookDriverSettings: Sendable {
+    package var hooks: HookFolder
+    package var name: String
+    package var stateDir: String
+    package var timeout: Double
+    package var scope: String
 
-    public init(hooks: HookFolder, name: String, stateDir: String, timeout: Double = 30, scope: String = "local") {
+    package init(hooks: HookFolder, name: String, stateDir: String, timeout: Double = 30, scope: String = "local") {
         self.hooks = hooks
         self.name = name
         self.stateDir = stateDir
@@ -23,8 +23,8 @@ public struct HookDriverSettings: Sendable {
 
 /// The driver whose methods are executables in a folder: each call runs the method's hook
 /// (or answers the default), and the records hooks need are kept here.
-public final class HookDriver: PluginBackend {
-    public let settings: HookDriverSettings
+package final class HookDriver: PluginBackend {
+    package let settings: HookDriverSettings
     let records: Records
     let logger: Logger
     /// The host's environment without the variables set per call, so that none leaks from one
@@ -32,12 +32,12 @@ public final class HookDriver: PluginBackend {
     /// gives a managed plugin) is how a user configures a driver, and reaches the hooks.
     let baseEnvironment: CStrings
 
-    public static let perCallVariables: Set<String> = [
+    package static let perCallVariables: Set<String> = [
         "NETPLUG_METHOD", "NETPLUG_PLUGIN", "NETPLUG_STATE_DIR", "NETPLUG_NETWORK_ID", "NETPLUG_ENDPOINT_ID",
         "NETPLUG_NETWORK_FILE", "NETPLUG_ENDPOINT_FILE",
     ]
 
-    public init(settings: HookDriverSettings, logger: Logger) {
+    package init(settings: HookDriverSettings, logger: Logger) {
         self.settings = settings
         self.records = Records(stateDir: settings.stateDir)
         self.logger = logger
@@ -47,11 +47,11 @@ public final class HookDriver: PluginBackend {
         })
     }
 
-    public func implements() -> [Family] {
+    package func implements() -> [Family] {
         settings.hooks.hasIpam ? [.networkDriver, .ipamDriver] : [.networkDriver]
     }
 
-    public func serve(_ call: Call) async -> Served {
+    package func serve(_ call: Call) async -> Served {
         switch plan(call) {
         case .answer(let served):
             return served
@@ -65,19 +65,16 @@ public final class HookDriver: PluginBackend {
         }
     }
 
-    /// Methods whose success changes a record: never answered on the event loop (fsync).
-    static let recordMethods: Set<String> = ["CreateNetwork", "DeleteNetwork", "CreateEndpoint", "Join", "Leave", "DeleteEndpoint"]
-
     /// One look at the folder per call: a default for a method that keeps no record is given
     /// at once; a hook, or a record to write, is work for a worker thread.
-    public func plan(_ call: Call) -> Plan {
+    package func plan(_ call: Call) -> Plan {
         let method = call.method
         switch settings.hooks.lookup(method) {
         case .unusable(let problem):
             return .answer(Served(answer: .error(500, problem), handler: "refused"))
         case .none:
             let answer = defaultAnswer(method)
-            guard answer.status == 200, method.family == .networkDriver, HookDriver.recordMethods.contains(method.name) else {
+            guard answer.status == 200, Records.changesRecord(method.id) else {
                 return .answer(Served(answer: answer, handler: "default"))
             }
             // A default is a success like any other: the next hook may rely on its record.
@@ -105,8 +102,8 @@ public final class HookDriver: PluginBackend {
     /// Only GetCapabilities' default depends on the folder beyond the method's own hook.
     func context(for method: Method) -> DefaultContext {
         var context = DefaultContext(scope: settings.scope)
-        guard method.family == .networkDriver && method.name == "GetCapabilities" else { return context }
-        if case .hook = settings.hooks.lookup(Methods.named("NetworkDriver.GwAllocCheck")!) {
+        guard method.id == .getCapabilities else { return context }
+        if case .hook = settings.hooks.lookup(Methods[.gwAllocCheck]) {
             context.hasGwAllocCheckHook = true
         }
         return context
@@ -140,54 +137,17 @@ public final class HookDriver: PluginBackend {
         return HookEnvironment(base: baseEnvironment, extra: environment)
     }
 
-    /// Section 8: after a successful call, the record changes it implies. A record that cannot
-    /// be saved fails the call, because the next hook would miss what it relies on.
+    /// The record changes a successful call implies. A record that cannot be saved fails the
+    /// call, because the next hook would miss what it relies on.
     func keepRecord(_ call: Call, answer: Answer) -> String? {
-        guard call.method.family == .networkDriver, let network = call.networkID else { return nil }
         do {
-            switch call.method.name {
-            case "CreateNetwork":
-                try records.write(.object(["NetworkID": .string(network), "Request": call.request, "Response": answer.body]),
-                                  to: records.networkPath(network))
-            case "DeleteNetwork":
-                try records.remove(records.networkPath(network))
-                // Docker drops endpoints without DeleteEndpoint when it restarts while the plugin
-                // is down; once their network is gone nothing else would ever remove them.
-                try records.removeEndpoints(of: network)
-            case "CreateEndpoint":
-                guard let endpoint = call.endpointID else { return nil }
-                try records.write(.object(["NetworkID": .string(network), "EndpointID": .string(endpoint),
-                                           "Request": call.request, "Response": answer.body]),
-                                  to: records.endpointPath(endpoint))
-            case "Join", "Leave":
-                guard let endpoint = call.endpointID else { return nil }
-                let path = records.endpointPath(endpoint)
-                let record: JSON
-                do {
-                    record = try records.read(path)?.copy()
-                        ?? .object(["NetworkID": .string(network), "EndpointID": .string(endpoint)])
-                } catch {
-                    logger.warning("\(error); writing a new record")
-                    record = .object(["NetworkID": .string(network), "EndpointID": .string(endpoint)])
-                }
-                if call.method.name == "Join" {
-                    record.set("Join", .object(["Request": call.request, "Response": answer.body]))
-                } else {
-                    guard record["Join"] != nil else { return nil }
-                    record.remove("Join")
-                    // Only Join had been recorded (CreateEndpoint ran before records existed): nothing is left.
-                    if record["Request"] == nil { try records.remove(path); return nil }
-                }
-                try records.write(record, to: path)
-            case "DeleteEndpoint":
-                guard let endpoint = call.endpointID else { return nil }
-                try records.remove(records.endpointPath(endpoint))
-            default:
-                return nil
+            if let warning = try records.keep(after: call.method.id, network: call.networkID, endpoint: call.endpointID,
+                                              request: call.request, answer: answer.body) {
+                logger.warning("\(warning)")
             }
+            return nil
         } catch {
             return "\(call.method.fullName) succeeded, but netplug-host could not keep its record: \(error)"
         }
-        return nil
     }
 }

@@ -3,15 +3,15 @@ import NetplugCore
 
 /// Path → method → checked request → per-network order → backend → answer, with one log
 /// line per call. Everything a request can get wrong is answered here, before any driver runs.
-public final class Dispatcher: Sendable {
-    public let backend: any PluginBackend
+package final class Dispatcher: Sendable {
+    package let backend: any PluginBackend
     let logger: Logger
     /// `serve --record`: every request and answer kept for `replay`.
     let recorder: Recorder?
     let locks = NetworkLocks()
     static let maxBody = 1 << 20
 
-    public init(backend: any PluginBackend, logger: Logger, recorder: Recorder? = nil) {
+    package init(backend: any PluginBackend, logger: Logger, recorder: Recorder? = nil) {
         self.backend = backend
         self.logger = logger
         self.recorder = recorder
@@ -19,7 +19,7 @@ public final class Dispatcher: Sendable {
 
     /// Answers one request. `respond` is called exactly once: at once (on the caller's
     /// thread, the event loop) when nothing has to wait, else from a worker thread.
-    public func handle(path: String, body: [UInt8], respond originalRespond: @escaping @Sendable (Answer) -> Void) {
+    package func handle(path: String, body: [UInt8], respond originalRespond: @escaping @Sendable (Answer) -> Void) {
         let started = HookRunner.now()
         let respond: @Sendable (Answer) -> Void
         if let recorder {
@@ -82,7 +82,7 @@ public final class Dispatcher: Sendable {
     }
 
     /// The async form, for callers that are tasks (tests, embedders).
-    public func handle(path: String, body: [UInt8]) async -> Answer {
+    package func handle(path: String, body: [UInt8]) async -> Answer {
         await withCheckedContinuation { continuation in
             handle(path: path, body: body) { continuation.resume(returning: $0) }
         }

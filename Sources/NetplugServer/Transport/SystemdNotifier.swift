@@ -5,11 +5,11 @@ import Glibc
 
 /// Tells systemd (a `Type=notify` service) when the host is ready and when it stops, through
 /// the datagram socket named by NOTIFY_SOCKET. Without that variable it does nothing.
-public struct SystemdNotifier: Sendable {
+package struct SystemdNotifier: Sendable {
     let address: String?
 
     /// Takes NOTIFY_SOCKET out of the environment, so hooks never notify systemd in the host's name.
-    public static func fromEnvironment() -> SystemdNotifier {
+    package static func fromEnvironment() -> SystemdNotifier {
         let address = getenv("NOTIFY_SOCKET").map { String(cString: $0) }
         unsetenv("NOTIFY_SOCKET")
         return SystemdNotifier(address: address)
@@ -18,7 +18,7 @@ public struct SystemdNotifier: Sendable {
     /// Sends one state line (`READY=1`, `STOPPING=1`). A failure is only worth a log line to
     /// the caller: systemd then times the start out, and the service's own log says why.
     @discardableResult
-    public func send(_ state: String) -> String? {
+    package func send(_ state: String) -> String? {
         guard let address, !address.isEmpty else { return nil }
         var socketAddress = sockaddr_un()
         socketAddress.sun_family = sa_family_t(AF_UNIX)

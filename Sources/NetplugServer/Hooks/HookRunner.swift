@@ -5,37 +5,28 @@ import Glibc
 #endif
 
 /// How one hook is started: everything but the request.
-public struct HookLaunch: Sendable {
-    public var file: HookFile
+package struct HookLaunch: Sendable {
+    package var file: HookFile
     /// argv[1]: the full method name, so one script can serve several methods.
-    public var methodName: String
-    public var workingDirectory: String
-    public var environment: HookEnvironment
-    public var timeout: Double
+    package var methodName: String
+    package var workingDirectory: String
+    package var environment: HookEnvironment
+    package var timeout: Double
     /// After SIGTERM at the timeout, how long before SIGKILL.
-    public var killGrace: Double = 2
+    package var killGrace: Double = 2
     /// argv after the path, when not the method name (the tools `bundle` asks: ldd, strip).
-    public var arguments: [String]? = nil
+    package var arguments: [String]? = nil
 }
 
 /// The only code that starts processes. Each hook runs through posix_spawn in its own
 /// process group, on a worker thread (never an event loop), with its output capped and a
 /// staged stop (TERM, then KILL to the whole group) at the timeout.
-public enum HookRunner {
+package enum HookRunner {
     static let stderrKeep = 64 * 1024
-
-    public static func run(_ launch: HookLaunch, stdin: [UInt8]) async -> HookResult {
-        await withCheckedContinuation { continuation in
-            WorkerPool.shared.submitAnswering {
-                let result = runBlocking(launch, stdin: stdin)
-                return { continuation.resume(returning: result) }
-            }
-        }
-    }
 
     /// Runs a program of the building machine for the command (`bundle` asks ldd, strip and
     /// interpreters), with the host's environment, the same limits and staged stop as a hook.
-    public static func runProgram(_ path: String, _ arguments: [String], timeout: Double = 60) -> HookResult {
+    package static func runProgram(_ path: String, _ arguments: [String], timeout: Double = 60) -> HookResult {
         let launch = HookLaunch(file: HookFile(path: path, name: path), methodName: "", workingDirectory: "/",
                                 environment: HookEnvironment(base: CStrings.environment()), timeout: timeout,
                                 arguments: arguments)
@@ -43,7 +34,7 @@ public enum HookRunner {
     }
 
     /// Blocks the calling thread until the hook has exited (or been stopped).
-    public static func runBlocking(_ launch: HookLaunch, stdin: [UInt8]) -> HookResult {
+    package static func runBlocking(_ launch: HookLaunch, stdin: [UInt8]) -> HookResult {
         ignoreSIGPIPE
         var child = netplug_child()
         let argv = [launch.file.path] + (launch.arguments ?? [launch.methodName])
@@ -179,7 +170,7 @@ public enum HookRunner {
     /// A hook is known by its environment (this plugin, this state folder) and by leading its
     /// own process group inside the host's session; a daemon a hook started on purpose has its
     /// own session (setsid) and is left alone. Returns what was stopped, for the log.
-    public static func stopLeftovers(plugin: String, stateDir: String) -> [String] {
+    package static func stopLeftovers(plugin: String, stateDir: String) -> [String] {
         guard let proc = opendir("/proc") else { return [] }
         defer { closedir(proc) }
         var stopped: [String] = []
@@ -212,7 +203,7 @@ public enum HookRunner {
     }()
 
     /// Monotonic seconds, for deadlines and durations.
-    public static func now() -> Double {
+    package static func now() -> Double {
         var spec = timespec()
         clock_gettime(CLOCK_MONOTONIC, &spec)
         return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
@@ -221,11 +212,11 @@ public enum HookRunner {
 
 /// A hook's environment: the host's own, converted to C strings once, plus a few
 /// `KEY=value` strings of the call.
-public struct HookEnvironment: Sendable {
+package struct HookEnvironment: Sendable {
     let base: CStrings
-    public var extra: [String] = []
+    package var extra: [String] = []
 
-    public init(base: CStrings, extra: [String] = []) {
+    package init(base: CStrings, extra: [String] = []) {
         self.base = base
         self.extra = extra
     }
@@ -240,18 +231,18 @@ public struct HookEnvironment: Sendable {
     }
 
     /// Every variable, as the hook sees them (for tests and `call`).
-    public var strings: [String] { base.pointers.map { String(cString: $0!) } + extra }
+    package var strings: [String] { base.pointers.map { String(cString: $0!) } + extra }
 }
 
 /// C strings that live as long as this value.
-public final class CStrings: @unchecked Sendable {
+package final class CStrings: @unchecked Sendable {
     // @unchecked: immutable after init.
     let pointers: [UnsafeMutablePointer<CChar>?]
 
-    public init(_ strings: [String]) { pointers = strings.map { strdup($0) } }
+    package init(_ strings: [String]) { pointers = strings.map { strdup($0) } }
 
     /// This process's environment, as it is now.
-    public static func environment() -> CStrings { CStrings(environmentStrings()) }
+    package static func environment() -> CStrings { CStrings(environmentStrings()) }
 
     static func environmentStrings() -> [String] {
         var strings: [String] = []

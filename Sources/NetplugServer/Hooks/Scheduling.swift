@@ -7,14 +7,14 @@ import NIOPosix
 /// them preempts the task that caused it, which then has to be switched back in to finish.
 /// Measured on 2 cores: about 35 µs of host CPU per hook call. The CPU share is unchanged, and
 /// hooks get the normal policy back when they start (CSpawn).
-public enum Scheduling {
+package enum Scheduling {
     /// For a thread the host owns, from the thread itself.
     static func batchThisThread() {
         _ = netplug_batch_thread()
     }
 
     /// For every event loop of `group`; `netplug-host serve` calls it for the group it serves on.
-    public static func batchEventLoops(_ group: MultiThreadedEventLoopGroup = .singleton) async {
+    package static func batchEventLoops(_ group: MultiThreadedEventLoopGroup = .singleton) async {
         for loop in group.makeIterator() {
             try? await loop.submit { batchThisThread() }.get()
         }

@@ -5,26 +5,26 @@ import Glibc
 #endif
 
 /// One line per event on stderr: `key=value` text for people, or one JSON object per line.
-public struct LineLogHandler: LogHandler {
-    public enum Format: String, Sendable, CaseIterable { case text, json }
+package struct LineLogHandler: LogHandler {
+    package enum Format: String, Sendable, CaseIterable { case text, json }
 
-    public var logLevel: Logger.Level
-    public var metadata: Logger.Metadata = [:]
+    package var logLevel: Logger.Level
+    package var metadata: Logger.Metadata = [:]
     let label: String
     let format: Format
 
-    public init(label: String, level: Logger.Level, format: Format) {
+    package init(label: String, level: Logger.Level, format: Format) {
         self.label = label
         self.logLevel = level
         self.format = format
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         var all = metadata
         if let extra = event.metadata {
             if all.isEmpty { all = extra } else { all.merge(extra) { $1 } }

@@ -2,25 +2,25 @@ import Dispatch
 import NetplugCore
 
 /// One checked call, ready for a driver: the method, the request, and the IDs it names.
-public struct Call: Sendable {
-    public let method: Method
+package struct Call: Sendable {
+    package let method: Method
     /// The request object (`{}` when Docker sent no body or `null`).
-    public let request: JSON
+    package let request: JSON
     /// The body exactly as Docker sent it, or `{}` when it sent none.
-    public let body: [UInt8]
-    public let networkID: String?
-    public let endpointID: String?
+    package let body: [UInt8]
+    package let networkID: String?
+    package let endpointID: String?
 }
 
 /// A driver's answer to one call, with what the call log says of it.
-public struct Served: Sendable {
-    public var answer: Answer
+package struct Served: Sendable {
+    package var answer: Answer
     /// The hook's name, `default`, or the in-process driver's name.
-    public var handler: String
+    package var handler: String
     /// The hook's stderr, logged line by line under the call.
-    public var stderr: [UInt8] = []
+    package var stderr: [UInt8] = []
 
-    public init(answer: Answer, handler: String, stderr: [UInt8] = []) {
+    package init(answer: Answer, handler: String, stderr: [UInt8] = []) {
         self.answer = answer
         self.handler = handler
         self.stderr = stderr
@@ -29,14 +29,14 @@ public struct Served: Sendable {
 
 /// How a backend will answer a call: at once, or by work that may block (a process, a
 /// record written with fsync), which the server runs on a worker thread.
-public enum Plan: Sendable {
+package enum Plan: Sendable {
     case answer(Served)
     case run(@Sendable () -> Served)
 }
 
 /// What the server serves: the hook-running driver, or an in-process one (`TypedDriver`).
 /// The server does the checks, the ordering and the logs; a backend only answers.
-public protocol PluginBackend: Sendable {
+package protocol PluginBackend: Sendable {
     /// What `/Plugin.Activate` lists; asked on every activation.
     func implements() -> [Family]
     func serve(_ call: Call) async -> Served
@@ -47,7 +47,7 @@ public protocol PluginBackend: Sendable {
 
 extension PluginBackend {
     /// By default everything goes through `serve`, waited for on a worker thread.
-    public func plan(_ call: Call) -> Plan {
+    package func plan(_ call: Call) -> Plan {
         .run {
             let box = ResultBox()
             let done = DispatchSemaphore(value: 0)

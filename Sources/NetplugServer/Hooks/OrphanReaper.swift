@@ -7,7 +7,7 @@ import Glibc
 /// When the host is PID 1 (in a plugin container), processes that hooks leave behind become
 /// its children when they exit, and nobody else will reap them. Once a second it reaps every
 /// zombie child that is not a hook the runner is still waiting for.
-public enum OrphanReaper {
+package enum OrphanReaper {
     /// Hook processes the runner will wait for itself; guarded with the spawns (see `spawning`).
     private static let hooks = NIOLockedValueBox(Set<pid_t>())
     static let isActive = getpid() == 1
@@ -25,7 +25,7 @@ public enum OrphanReaper {
         hooks.withLockedValue { _ = $0.remove(pid) }
     }
 
-    public static func startIfPID1() {
+    package static func startIfPID1() {
         guard isActive else { return }
         WorkerPool.shared.submit {
             while true {

@@ -27,6 +27,13 @@ public struct RequestPoolRequest: Sendable, Equatable {
     public var SubPool: String
     public var Options: [String: String]
     public var V6: Bool
+    public init(AddressSpace: String = "", Pool: String = "", SubPool: String = "", Options: [String: String] = [:], V6: Bool = false) {
+        self.AddressSpace = AddressSpace
+        self.Pool = Pool
+        self.SubPool = SubPool
+        self.Options = Options
+        self.V6 = V6
+    }
     init(_ json: JSON) {
         AddressSpace = json.text("AddressSpace")
         Pool = json.text("Pool")
@@ -50,6 +57,9 @@ public struct RequestPoolResponse: Sendable, Equatable {
 
 public struct ReleasePoolRequest: Sendable, Equatable {
     public var PoolID: String
+    public init(PoolID: String = "") {
+        self.PoolID = PoolID
+    }
     init(_ json: JSON) { PoolID = json.text("PoolID") }
 }
 
@@ -57,6 +67,11 @@ public struct RequestAddressRequest: Sendable, Equatable {
     public var PoolID: String
     public var Address: String
     public var Options: [String: String]
+    public init(PoolID: String = "", Address: String = "", Options: [String: String] = [:]) {
+        self.PoolID = PoolID
+        self.Address = Address
+        self.Options = Options
+    }
     init(_ json: JSON) {
         PoolID = json.text("PoolID")
         Address = json.text("Address")
@@ -77,6 +92,10 @@ public struct RequestAddressResponse: Sendable, Equatable {
 public struct ReleaseAddressRequest: Sendable, Equatable {
     public var PoolID: String
     public var Address: String
+    public init(PoolID: String = "", Address: String = "") {
+        self.PoolID = PoolID
+        self.Address = Address
+    }
     init(_ json: JSON) {
         PoolID = json.text("PoolID")
         Address = json.text("Address")

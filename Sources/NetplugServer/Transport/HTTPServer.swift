@@ -10,7 +10,7 @@ import Glibc
 
 /// Docker's plugin protocol over HTTP/1.1: any method on `/Family.Method`, JSON both ways,
 /// keep-alive, many connections. One connection's failure only closes that connection.
-public final class HTTPServer: Sendable {
+package final class HTTPServer: Sendable {
     let dispatcher: Dispatcher
     let logger: Logger
     let group: MultiThreadedEventLoopGroup
@@ -29,7 +29,7 @@ public final class HTTPServer: Sendable {
     /// A body over 1 MiB is answered 413; past this much we stop reading and close.
     static let discardLimit = 16 << 20
 
-    public init(dispatcher: Dispatcher, logger: Logger, idleTimeout: Double = 60,
+    package init(dispatcher: Dispatcher, logger: Logger, idleTimeout: Double = 60,
                 group: MultiThreadedEventLoopGroup = .singleton) {
         self.idleTimeout = .nanoseconds(Int64(idleTimeout * 1e9))
         self.dispatcher = dispatcher
@@ -39,7 +39,7 @@ public final class HTTPServer: Sendable {
 
     /// Binds: the socket accepts from here on. Returns where it listens (`host:port` for TCP).
     @discardableResult
-    public func bind(_ spec: ListenerSpec) async throws -> String {
+    package func bind(_ spec: ListenerSpec) async throws -> String {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -71,13 +71,13 @@ public final class HTTPServer: Sendable {
     }
 
     /// Returns once the listener is closed (`stopAccepting()`).
-    public func serve() async {
+    package func serve() async {
         guard let channel = state.withLockedValue({ $0.serverChannel }) else { return }
         try? await channel.closeFuture.get()
     }
 
     /// Stops accepting; calls already running go on.
-    public func stopAccepting() {
+    package func stopAccepting() {
         let channel = state.withLockedValue { state -> Channel? in
             state.stopping = true
             return state.serverChannel
@@ -88,7 +88,7 @@ public final class HTTPServer: Sendable {
     var isStopping: Bool { state.withLockedValue { $0.stopping } }
 
     /// Waits until no call is in flight, or `seconds` have passed; true when none is left.
-    public func waitForCalls(upTo seconds: Double) async -> Bool {
+    package func waitForCalls(upTo seconds: Double) async -> Bool {
         let end = HookRunner.now() + seconds
         while HookRunner.now() < end {
             if state.withLockedValue({ $0.inFlight }) == 0 { return true }
