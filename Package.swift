@@ -57,6 +57,10 @@ let package = Package(
         ),
         .testTarget(name: "NetplugCoreTests", dependencies: ["NetplugCore"]),
         .testTarget(
+            name: "NetplugServerTests",
+            dependencies: ["NetplugServer", "NetplugCore", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
             name: "SwiftDriverExampleTests",
             dependencies: ["SwiftDriverExample", "NetplugServer"],
             path: "examples/swift-driver/Tests/SwiftDriverExampleTests"

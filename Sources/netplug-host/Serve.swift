@@ -123,19 +123,13 @@ struct Serve: AsyncParsableCommand {
             let source = DispatchSource.makeSignalSource(signal: number, queue: stop.queue)
             source.setEventHandler {
                 if let problem = systemd.send("STOPPING=1") { logger.warning("\(problem)") }
-                guard let (server, toRemove, recorder) = stop.serving else {
+                guard let server = stop.serving else {
                     logger.info("stopped before serving")
                     Glibc.exit(0)
                 }
                 logger.info("stopping: waiting for running calls (up to \(Outcome.formatSeconds(grace)) s)")
+                // `serve` below returns once the listener is closed, and finishes the stop.
                 server.stopAccepting()
-                Task {
-                    let drained = await server.waitForCalls(upTo: grace)
-                    await recorder?.waitUntilWritten(upTo: 5)
-                    for path in toRemove { unlink(path) }
-                    logger.info(drained ? "stopped" : "stopped with calls still running")
-                    Glibc.exit(0)
-                }
             }
             source.resume()
             return source
@@ -195,7 +189,7 @@ struct Serve: AsyncParsableCommand {
         let server = served.server
         let address = served.address
         let toRemove = cleanup
-        stop.queue.sync { stop.serving = (server, toRemove, recorder) }
+        stop.queue.sync { stop.serving = server }
 
         OrphanReaper.startIfPID1()
         logger.info("serving", metadata: ["hooks": "\(folder.root)", "name": "\(plugin.name)", "listen": "\(describe(spec))",
@@ -204,9 +198,14 @@ struct Serve: AsyncParsableCommand {
         // Calls are answered from here on: systemd may start what comes after the service.
         if let problem = systemd.send("READY=1") { logger.warning("\(problem)") }
         await server.serve()
+        if !server.isStopping {
+            logger.error("the listener closed by itself; stopping")
+        }
+        let drained = await server.waitForCalls(upTo: grace)
+        await recorder?.waitUntilWritten(upTo: 5)
+        for path in toRemove { unlink(path) }
+        logger.info(drained ? "stopped" : "stopped with calls still running")
         withExtendedLifetime(signals) {}
-        // The listener only ends on a signal, whose handler exits; wait for it.
-        while true { try? await Task.sleep(nanoseconds: 1_000_000_000) }
     }
 
     func describe(_ spec: ListenerSpec) -> String {
@@ -248,5 +247,5 @@ func printError(_ message: String) {
 /// handlers run.
 private final class StopState: @unchecked Sendable {
     let queue = DispatchQueue(label: "netplug-host.stop")
-    var serving: (server: HTTPServer, toRemove: [String], recorder: Recorder?)?
+    var serving: HTTPServer?
 }

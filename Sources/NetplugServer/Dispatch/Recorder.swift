@@ -6,7 +6,7 @@ import NetplugCore
 package final class Recorder: Sendable {
     let folder: String
     private let counter = NIOLockedValueBox(0)
-    private let pending = NIOLockedValueBox(0)
+    private let pending = InFlight()
 
     package init(folder: String) throws {
         self.folder = folder
@@ -21,9 +21,9 @@ package final class Recorder: Sendable {
             value += 1
             return value
         }
-        pending.withLockedValue { $0 += 1 }
+        pending.enter()
         WorkerPool.shared.submit {
-            defer { self.pending.withLockedValue { $0 -= 1 } }
+            defer { self.pending.leave() }
             let entry = JSON.object(["Path": .string(path), "Status": .integer(answer.status), "Response": answer.body])
             if let request = try? JSON.parse(body) {
                 entry.set("Request", request)
@@ -39,10 +39,7 @@ package final class Recorder: Sendable {
 
     /// At shutdown: the files of calls already answered are written before the host exits.
     package func waitUntilWritten(upTo seconds: Double) async {
-        let end = HookRunner.now() + seconds
-        while pending.withLockedValue({ $0 }) > 0 && HookRunner.now() < end {
-            try? await Task.sleep(nanoseconds: 5_000_000)
-        }
+        _ = await pending.waitUntilIdle(upTo: seconds)
     }
 
     static func lastNumber(in folder: String) -> Int {

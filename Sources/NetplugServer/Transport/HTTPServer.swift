@@ -21,9 +21,9 @@ package final class HTTPServer: Sendable {
 
     struct State {
         var serverChannel: Channel?
-        var inFlight = 0
         var stopping = false
     }
+    let calls = InFlight()
 
     static let contentType = "application/vnd.docker.plugins.v1.1+json"
     /// A body over 1 MiB is answered 413; past this much we stop reading and close.
@@ -85,20 +85,15 @@ package final class HTTPServer: Sendable {
         channel?.close(promise: nil)
     }
 
-    var isStopping: Bool { state.withLockedValue { $0.stopping } }
+    package var isStopping: Bool { state.withLockedValue { $0.stopping } }
 
     /// Waits until no call is in flight, or `seconds` have passed; true when none is left.
     package func waitForCalls(upTo seconds: Double) async -> Bool {
-        let end = HookRunner.now() + seconds
-        while HookRunner.now() < end {
-            if state.withLockedValue({ $0.inFlight }) == 0 { return true }
-            try? await Task.sleep(nanoseconds: 10_000_000)
-        }
-        return state.withLockedValue { $0.inFlight } == 0
+        await calls.waitUntilIdle(upTo: seconds)
     }
 
-    func callStarted() { state.withLockedValue { $0.inFlight += 1 } }
-    func callEnded() { state.withLockedValue { $0.inFlight -= 1 } }
+    func callStarted() { calls.enter() }
+    func callEnded() { calls.leave() }
 }
 
 /// One connection: gathers a request, hands it to the dispatcher, writes the answer back on
