@@ -14,14 +14,25 @@ def still_serves(host):
 
 def test_background_child_holding_stdout_does_not_hold_the_call(start, hooks, workdir):
     pidfile = os.path.join(workdir, "child.pid")
-    hooks.add("Join", f"cat >/dev/null; sleep 60 & echo $! > {pidfile}; echo '{{}}'\n")
+    gate = os.path.join(workdir, "gate")
+    os.mkfifo(gate)
+    # The child keeps the hook's stdout open until the test opens its FIFO.
+    hooks.add("Join", f"cat >/dev/null; cat {gate} >/dev/null & echo $! > {pidfile}; echo '{{}}'\n")
     host = start("--timeout", "20")
-    began = time.time()
     r = host.call("/NetworkDriver.Join", JOIN)
     assert (r.status, r.json) == (200, {})
-    assert time.time() - began < 3
-    os.kill(int(open(pidfile).read()), 9)
+    child = int(open(pidfile).read())
+    assert _running(child), "the call was answered only once the child had gone"
+    with open(gate, "w") as fifo:
+        fifo.write("go\n")
     still_serves(host)
+
+
+def _running(pid):
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def test_timeout_kills_the_whole_group(start, hooks, workdir):
@@ -29,10 +40,8 @@ def test_timeout_kills_the_whole_group(start, hooks, workdir):
     # The hook ignores SIGTERM, and so does its child: only the group SIGKILL ends them.
     hooks.add("Join", f"trap '' TERM; cat >/dev/null; sh -c \"trap '' TERM; sleep 60\" & echo $! > {pidfile}; wait\n")
     host = start("--timeout", "1")
-    began = time.time()
     r = host.call("/NetworkDriver.Join", JOIN)
     assert r.err == "hook Join timed out after 1 s"
-    assert time.time() - began < 1 + 3
     pid = int(open(pidfile).read())
     deadline = time.time() + 3
     while time.time() < deadline:
@@ -94,12 +103,10 @@ def test_many_hostile_calls_at_once_are_all_answered(start, hooks):
 
     threads = [threading.Thread(target=go, args=(i, m)) for i, m in
                enumerate(["Join", "Leave", "CreateEndpoint", "DeleteEndpoint"] * 5)]
-    began = time.time()
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
-    assert time.time() - began < 2 + 3
+        t.join()  # each call's client gives up after 10 s: a hung call leaves a result missing
     assert len(results) == 20
     for method, r in results.values():
         assert r.status == 500, (method, r)

