@@ -4,7 +4,6 @@ import json
 import os
 import signal
 import socket
-import stat
 import subprocess
 import tempfile
 import time

@@ -4,7 +4,6 @@ ends in a log, so the test steps the calls through by events instead of by time.
 import fcntl
 import json
 import os
-import socket
 import struct
 import termios
 import time

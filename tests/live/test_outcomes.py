@@ -1,6 +1,4 @@
 """Section 4, every row, with real hook processes."""
-import os
-import time
 
 from conftest import EP, NET
 
