@@ -1,4 +1,3 @@
-import Dispatch
 import NetplugCore
 
 /// One checked call, ready for a driver: the method, the request, and the IDs it names.
@@ -27,42 +26,18 @@ package struct Served: Sendable {
     }
 }
 
-/// How a backend will answer a call: at once, or by work that may block (a process, a
-/// record written with fsync), which the server runs on a worker thread.
-package enum Plan: Sendable {
-    case answer(Served)
-    case run(@Sendable () -> Served)
-}
-
 /// What the server serves: the hook-running driver, or an in-process one (`TypedDriver`).
 /// The server does the checks, the ordering and the logs; a backend only answers.
 package protocol PluginBackend: Sendable {
     /// What `/Plugin.Activate` lists; asked on every activation.
     func implements() -> [Family]
+    /// An answer that needs no waiting (no process, no disk), given on the event loop when the
+    /// call's network is free; nil sends the call to `serve`.
+    func immediateAnswer(_ call: Call) -> Served?
+    /// Every other call, in a task on the `BlockingExecutor`: it may block a thread.
     func serve(_ call: Call) async -> Served
-    /// Called on the event loop when the call's network is free (else on a worker thread):
-    /// an answer that needs no waiting is given at once, saving two thread hops.
-    func plan(_ call: Call) -> Plan
 }
 
 extension PluginBackend {
-    /// By default everything goes through `serve`, waited for on a worker thread.
-    package func plan(_ call: Call) -> Plan {
-        .run {
-            let box = ResultBox()
-            let done = DispatchSemaphore(value: 0)
-            Task {
-                box.value = await serve(call)
-                done.signal()
-            }
-            // A worker thread, never the cooperative pool: waiting here starves nothing.
-            done.wait()
-            return box.value!
-        }
-    }
-}
-
-private final class ResultBox: @unchecked Sendable {
-    // @unchecked: written once before the semaphore is signalled, read after the wait.
-    var value: Served?
+    package func immediateAnswer(_ call: Call) -> Served? { nil }
 }

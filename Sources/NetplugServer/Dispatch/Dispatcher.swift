@@ -8,7 +8,7 @@ package final class Dispatcher: Sendable {
     let logger: Logger
     /// `serve --record`: every request and answer kept for `replay`.
     let recorder: Recorder?
-    let locks = NetworkLocks()
+    let sequencer = NetworkSequencer()
     static let maxBody = 1 << 20
 
     package init(backend: any PluginBackend, logger: Logger, recorder: Recorder? = nil) {
@@ -18,7 +18,7 @@ package final class Dispatcher: Sendable {
     }
 
     /// Answers one request. `respond` is called exactly once: at once (on the caller's
-    /// thread, the event loop) when nothing has to wait, else from a worker thread.
+    /// thread, the event loop) when nothing has to wait, else from the task that served it.
     package func handle(path: String, body: [UInt8], respond originalRespond: @escaping @Sendable (Answer) -> Void) {
         let started = HookRunner.now()
         let respond: @Sendable (Answer) -> Void
@@ -56,28 +56,23 @@ package final class Dispatcher: Sendable {
             }
         }
 
-        if locks.tryAcquire(call.networkID) {
-            switch backend.plan(call) {
-            case .answer(let served):
-                locks.release(call.networkID)
-                log(call, served, started: started)
-                respond(served.answer)
-            case .run(let work):
-                // The network is ours already: go on with it held.
-                WorkerPool.shared.submitAnswering {
-                    let served = work()
-                    return { self.finish(call, served, started: started, respond: respond) }
-                }
+        // Arrival order is taken here, on the event loop, where requests are read in order.
+        let turn = sequencer.arrive(call.networkID)
+        if case .now = turn, let served = backend.immediateAnswer(call) {
+            sequencer.leave(call.networkID)
+            log(call, served, started: started)
+            return respond(served.answer)
+        }
+        Task(executorPreference: BlockingExecutor.shared) {
+            if case .later(let ticket) = turn, let network = call.networkID {
+                await self.sequencer.wait(ticket, on: network)
             }
-        } else {
-            locks.enqueue(call.networkID) {
-                let served: Served
-                switch self.backend.plan(call) {
-                case .answer(let immediate): served = immediate
-                case .run(let work): served = work()
-                }
-                return { self.finish(call, served, started: started, respond: respond) }
-            }
+            let served = await self.backend.serve(call)
+            self.sequencer.leave(call.networkID)
+            // Logged before answering: a one-shot caller (`call`) may exit as soon as it has the answer.
+            self.log(call, served, started: started)
+            // Once this worker counts as free: the client's next call finds it so.
+            WorkerPool.afterThisJob { respond(served.answer) }
         }
     }
 
@@ -86,14 +81,6 @@ package final class Dispatcher: Sendable {
         await withCheckedContinuation { continuation in
             handle(path: path, body: body) { continuation.resume(returning: $0) }
         }
-    }
-
-    /// With the call's network held: let the next call on it go, log, answer.
-    private func finish(_ call: Call, _ served: Served, started: Double, respond: @Sendable (Answer) -> Void) {
-        locks.release(call.networkID)
-        // Logged before answering: a one-shot caller (`call`) may exit as soon as it has the answer.
-        log(call, served, started: started)
-        respond(served.answer)
     }
 
     private func log(_ call: Call, _ served: Served, started: Double) {

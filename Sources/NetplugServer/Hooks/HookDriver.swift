@@ -51,39 +51,38 @@ package final class HookDriver: PluginBackend {
         settings.hooks.hasIpam ? [.networkDriver, .ipamDriver] : [.networkDriver]
     }
 
-    package func serve(_ call: Call) async -> Served {
-        switch plan(call) {
-        case .answer(let served):
-            return served
-        case .run(let work):
-            return await withCheckedContinuation { continuation in
-                WorkerPool.shared.submitAnswering {
-                    let served = work()
-                    return { continuation.resume(returning: served) }
-                }
+    /// A refusal, or a default that keeps no record: answered on the event loop.
+    package func immediateAnswer(_ call: Call) -> Served? {
+        switch settings.hooks.lookup(call.method) {
+        case .unusable(let problem):
+            return Served(answer: .error(500, problem), handler: "refused")
+        case .none:
+            let answer = defaultAnswer(call.method)
+            guard answer.status == 200, Records.changesRecord(call.method.id) else {
+                return Served(answer: answer, handler: "default")
             }
+            return nil
+        case .hook:
+            return nil
         }
     }
 
-    /// One look at the folder per call: a default for a method that keeps no record is given
-    /// at once; a hook, or a record to write, is work for a worker thread.
-    package func plan(_ call: Call) -> Plan {
-        let method = call.method
-        switch settings.hooks.lookup(method) {
+    /// Runs on the blocking executor (see Dispatcher): the hook's process is waited for, and
+    /// records are written with fsync, on this thread.
+    package func serve(_ call: Call) async -> Served {
+        switch settings.hooks.lookup(call.method) {
         case .unusable(let problem):
-            return .answer(Served(answer: .error(500, problem), handler: "refused"))
+            return Served(answer: .error(500, problem), handler: "refused")
         case .none:
-            let answer = defaultAnswer(method)
-            guard answer.status == 200, Records.changesRecord(method.id) else {
-                return .answer(Served(answer: answer, handler: "default"))
+            let answer = defaultAnswer(call.method)
+            guard answer.status == 200, Records.changesRecord(call.method.id) else {
+                return Served(answer: answer, handler: "default")
             }
             // A default is a success like any other: the next hook may rely on its record.
-            return .run {
-                let failure = self.keepRecord(call, answer: answer)
-                return Served(answer: failure.map { .error(500, $0) } ?? answer, handler: "default")
-            }
+            let failure = keepRecord(call, answer: answer)
+            return Served(answer: failure.map { .error(500, $0) } ?? answer, handler: "default")
         case .hook(let file):
-            return .run { self.runHook(file, call) }
+            return runHook(file, call)
         }
     }
 

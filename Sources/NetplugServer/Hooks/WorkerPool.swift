@@ -24,6 +24,25 @@ final class WorkerPool: @unchecked Sendable {
         pthread_cond_init(&wakeup, nil)
     }
 
+    /// Answers that the job running on this worker thread left for after it (afterThisJob).
+    private final class Deferred {
+        var actions: [() -> Void] = []
+    }
+
+    private static let deferredKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    /// On a worker, runs `action` once the current job is over and the worker counts as free
+    /// (an answer lets the client send its next call at once, and that call must find this
+    /// worker free rather than start another thread); anywhere else, at once.
+    static func afterThisJob(_ action: @escaping () -> Void) {
+        guard let raw = pthread_getspecific(deferredKey) else { return action() }
+        Unmanaged<Deferred>.fromOpaque(raw).takeUnretainedValue().actions.append(action)
+    }
+
     func submit(_ job: @escaping () -> Void) {
         submitAnswering { job(); return {} }
     }
@@ -62,6 +81,9 @@ final class WorkerPool: @unchecked Sendable {
 
     private func work() {
         Scheduling.batchThisThread()
+        let deferred = Deferred()
+        pthread_setspecific(WorkerPool.deferredKey, Unmanaged.passUnretained(deferred).toOpaque())
+        defer { pthread_setspecific(WorkerPool.deferredKey, nil) }
         pthread_mutex_lock(&mutex)
         while true {
             if !jobs.isEmpty {
@@ -69,10 +91,13 @@ final class WorkerPool: @unchecked Sendable {
                 idle -= 1
                 pthread_mutex_unlock(&mutex)
                 let answer = job()
+                let later = deferred.actions
+                deferred.actions = []
                 pthread_mutex_lock(&mutex)
                 idle += 1
                 pthread_mutex_unlock(&mutex)
                 answer()
+                for action in later { action() }
                 pthread_mutex_lock(&mutex)
                 continue
             }
