@@ -36,8 +36,8 @@ struct Bundle: ParsableCommand {
     @Option(name: .customLong("env"), help: ArgumentHelp("A variable users may set with `docker plugin set NAME KEY=VALUE` (repeatable).", valueName: "name[=default]"))
     var variables: [String] = []
 
-    @Option(help: ArgumentHelp("The scope GetCapabilities reports when there is no hook for it: local or global.", valueName: "scope"))
-    var scope: String?
+    @Option(help: ArgumentHelp("The scope GetCapabilities reports when there is no hook for it.", valueName: "scope"))
+    var scope: ScopeOption?
 
     @Option(help: ArgumentHelp("Seconds a hook may run.", valueName: "seconds"))
     var timeout: Double?
@@ -57,9 +57,6 @@ struct Bundle: ParsableCommand {
         }
         if residentInstances != nil {
             throw ValidationError("--resident-instances: this netplug-host has no resident hooks yet; leave the flag out")
-        }
-        if let scope, scope != "local" && scope != "global" {
-            throw ValidationError("--scope \(scope.debugDescription): use local or global")
         }
         if let timeout, !(timeout > 0 && timeout.isFinite) {
             throw ValidationError("--timeout \(timeout): give a number of seconds greater than 0")
@@ -190,7 +187,7 @@ struct Bundle: ParsableCommand {
     func config(ipam: Bool) -> JSON {
         var entrypoint = ["/usr/bin/netplug-host", "serve", "--hooks", "/hooks", "--name", name,
                           "--socket", "/run/docker/plugins/\(name).sock", "--state-dir", stateDir]
-        if let scope { entrypoint += ["--scope", scope] }
+        if let scope { entrypoint += ["--scope", scope.rawValue] }
         if let timeout { entrypoint += ["--timeout", format1(timeout)] }
         let types: [JSON] = [.string("docker.networkdriver/1.0")] + (ipam ? [.string("docker.ipamdriver/1.0")] : [])
         let env: [JSON] = variables.map { variable in

@@ -53,14 +53,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds a hook may run before it is stopped (SIGTERM, then SIGKILL 2 s later).", valueName: "seconds"))
     var timeout: Double = 30
 
-    @Option(help: ArgumentHelp("The scope GetCapabilities reports when there is no hook for it: local or global.", valueName: "scope"))
-    var scope: String = "local"
+    @Option(help: ArgumentHelp("The scope GetCapabilities reports when there is no hook for it.", valueName: "scope"))
+    var scope: ScopeOption = .local
 
-    @Option(help: ArgumentHelp("trace, debug, info, warning or error.", valueName: "level"))
-    var logLevel: String = "info"
+    @Option(help: ArgumentHelp("How much to log.", valueName: "level"))
+    var logLevel: LogLevelOption = .info
 
-    @Option(help: ArgumentHelp("text or json (one object per line).", valueName: "format"))
-    var logFormat: String = "text"
+    @Option(help: ArgumentHelp("A line of text, or a JSON object, per log line.", valueName: "format"))
+    var logFormat: LogFormatOption = .text
 
     @Option(help: ArgumentHelp("Close a connection that completes no request for this many seconds (no call in flight).", valueName: "seconds"))
     var idleTimeout: Double = 60
@@ -77,15 +77,6 @@ struct Serve: AsyncParsableCommand {
         }
         guard idleTimeout > 0, idleTimeout.isFinite else {
             throw ValidationError("--idle-timeout \(idleTimeout): give a number of seconds greater than 0")
-        }
-        guard ["local", "global"].contains(scope) else {
-            throw ValidationError("--scope \(scope.debugDescription): use local or global")
-        }
-        guard Logger.Level(rawValue: logLevel) != nil else {
-            throw ValidationError("--log-level \(logLevel.debugDescription): use trace, debug, info, warning or error")
-        }
-        guard LineLogHandler.Format(rawValue: logFormat) != nil else {
-            throw ValidationError("--log-format \(logFormat.debugDescription): use text or json")
         }
         if socket != nil && tcp != nil {
             throw ValidationError("--socket and --tcp cannot be used together: choose one")
@@ -107,8 +98,8 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let format = LineLogHandler.Format(rawValue: logFormat)!
-        let level = Logger.Level(rawValue: logLevel)!
+        let format = logFormat.format
+        let level = logLevel.level
         LoggingSystem.bootstrap { LineLogHandler(label: $0, level: level, format: format) }
         let logger = Logger(label: "netplug-host")
         let systemd = SystemdNotifier.fromEnvironment()
@@ -167,7 +158,7 @@ struct Serve: AsyncParsableCommand {
         }
 
         let driver = HookDriver(settings: HookDriverSettings(hooks: folder, name: plugin.name, stateDir: stateDir,
-                                                             timeout: timeout, scope: scope), logger: logger)
+                                                             timeout: timeout, scope: scope.rawValue), logger: logger)
         let served: Plugin
         let recorder: Recorder?
         do { recorder = try record.map { try Recorder(folder: absolute($0)) } } catch { fail("--record: \(error)") }

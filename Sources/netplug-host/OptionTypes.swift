@@ -1,0 +1,22 @@
+import ArgumentParser
+import Logging
+import NetplugServer
+
+/// `--scope`: what GetCapabilities reports when no hook answers it.
+enum ScopeOption: String, CaseIterable, ExpressibleByArgument {
+    case local, global
+}
+
+/// `--log-level`: swift-log's levels by their names.
+enum LogLevelOption: String, CaseIterable, ExpressibleByArgument {
+    case trace, debug, info, warning, error
+
+    var level: Logger.Level { Logger.Level(rawValue: rawValue)! }
+}
+
+/// `--log-format`: one line of text, or one JSON object, per log line.
+enum LogFormatOption: String, CaseIterable, ExpressibleByArgument {
+    case text, json
+
+    var format: LineLogHandler.Format { self == .json ? .json : .text }
+}
