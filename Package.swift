@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "netplug",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "netplug-host", targets: ["netplug-host"]),
         .library(name: "NetplugServer", targets: ["NetplugServer"]),

@@ -1,3 +1,4 @@
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,8 +8,7 @@ import Glibc
 /// Adding, removing or renaming a file changes the folder's times; a change in the same clock
 /// tick as the last read cannot be told apart, so a listing is only kept once the folder has
 /// been still for two seconds (what git does with "racily clean" index entries).
-public final class FolderListing: @unchecked Sendable {
-    // @unchecked: `kept` is only touched with `mutex` held.
+public final class FolderListing: Sendable {
     static let shared = FolderListing()
 
     private struct Stamp: Equatable {
@@ -16,10 +16,9 @@ public final class FolderListing: @unchecked Sendable {
         var modified: Int, modifiedNanos: Int, changed: Int, changedNanos: Int
     }
 
-    private var mutex = pthread_mutex_t()
-    private var kept: [String: (stamp: Stamp, names: [String])] = [:]
+    private let kept = Mutex([String: (stamp: Stamp, names: [String])]())
 
-    private init() { pthread_mutex_init(&mutex, nil) }
+    private init() {}
 
     /// The names in `folder` (without `.` and `..`), read now; none when it cannot be read.
     public static func fileNames(in folder: String) -> [String] {
@@ -43,18 +42,14 @@ public final class FolderListing: @unchecked Sendable {
         let stamp = Stamp(device: UInt64(info.st_dev), inode: UInt64(info.st_ino),
                           modified: info.st_mtim.tv_sec, modifiedNanos: info.st_mtim.tv_nsec,
                           changed: info.st_ctim.tv_sec, changedNanos: info.st_ctim.tv_nsec)
-        pthread_mutex_lock(&mutex)
-        let hit = kept[folder].flatMap { $0.stamp == stamp ? $0.names : nil }
-        pthread_mutex_unlock(&mutex)
+        let hit = kept.withLock { kept in kept[folder].flatMap { $0.stamp == stamp ? $0.names : nil } }
         if let hit { return (hit, info.st_mode) }
 
         let names = FolderListing.fileNames(in: folder)
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         if now.tv_sec - max(stamp.modified, stamp.changed) >= 2 {
-            pthread_mutex_lock(&mutex)
-            kept[folder] = (stamp, names)
-            pthread_mutex_unlock(&mutex)
+            kept.withLock { $0[folder] = (stamp, names) }
         }
         return (names, info.st_mode)
     }

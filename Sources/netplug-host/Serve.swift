@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import Synchronization
 import Logging
 import NetplugCore
 import NetplugServer
@@ -114,7 +115,7 @@ struct Serve: AsyncParsableCommand {
             let source = DispatchSource.makeSignalSource(signal: number, queue: stop.queue)
             source.setEventHandler {
                 if let problem = systemd.send("STOPPING=1") { logger.warning("\(problem)") }
-                guard let server = stop.serving else {
+                guard let server = stop.serving.withLock({ $0 }) else {
                     logger.info("stopped before serving")
                     Glibc.exit(0)
                 }
@@ -180,7 +181,7 @@ struct Serve: AsyncParsableCommand {
         let server = served.server
         let address = served.address
         let toRemove = cleanup
-        stop.queue.sync { stop.serving = server }
+        stop.serving.withLock { $0 = server }
 
         OrphanReaper.startIfPID1()
         logger.info("serving", metadata: ["hooks": "\(folder.root)", "name": "\(plugin.name)", "listen": "\(describe(spec))",
@@ -234,9 +235,8 @@ func printError(_ message: String) {
     }
 }
 
-/// What a stop signal needs once the host serves; touched only on `queue`, where the signal
-/// handlers run.
-private final class StopState: @unchecked Sendable {
+/// What a stop signal needs once the host serves. The signal handlers run on `queue`.
+private final class StopState: Sendable {
     let queue = DispatchQueue(label: "netplug-host.stop")
-    var serving: HTTPServer?
+    let serving = Mutex<HTTPServer?>(nil)
 }

@@ -1,4 +1,4 @@
-import NIOConcurrencyHelpers
+import Synchronization
 
 /// Counts work in flight (calls being answered, record files being written) and lets a
 /// shutdown wait until none is left, up to a bound: woken by the last one to leave, never by
@@ -12,16 +12,16 @@ package final class InFlight: Sendable {
         var nextWaiter = 0
     }
 
-    private let state = NIOLockedValueBox(State())
+    private let state = Mutex(State())
 
     package init() {}
 
-    package var count: Int { state.withLockedValue { $0.count } }
+    package var count: Int { state.withLock { $0.count } }
 
-    package func enter() { state.withLockedValue { $0.count += 1 } }
+    package func enter() { state.withLock { $0.count += 1 } }
 
     package func leave() {
-        let woken = state.withLockedValue { state -> [CheckedContinuation<Bool, Never>] in
+        let woken = state.withLock { state -> [CheckedContinuation<Bool, Never>] in
             state.count -= 1
             guard state.count == 0 else { return [] }
             defer { state.waiters = [:] }
@@ -32,7 +32,7 @@ package final class InFlight: Sendable {
 
     /// True once nothing is in flight; false when `seconds` pass first.
     package func waitUntilIdle(upTo seconds: Double) async -> Bool {
-        let id = state.withLockedValue { state -> Int? in
+        let id = state.withLock { state -> Int? in
             guard state.count > 0 else { return nil }
             state.nextWaiter += 1
             return state.nextWaiter
@@ -40,7 +40,7 @@ package final class InFlight: Sendable {
         guard let id else { return true }
         let deadline = Task {
             try? await Task.sleep(nanoseconds: UInt64(max(0, seconds) * 1e9))
-            let expired = self.state.withLockedValue { state -> CheckedContinuation<Bool, Never>? in
+            let expired = self.state.withLock { state -> CheckedContinuation<Bool, Never>? in
                 guard let waiter = state.waiters.removeValue(forKey: id) else {
                     state.expired.insert(id)
                     return nil
@@ -51,7 +51,7 @@ package final class InFlight: Sendable {
         }
         defer { deadline.cancel() }
         return await withCheckedContinuation { continuation in
-            let now = state.withLockedValue { state -> Bool? in
+            let now = state.withLock { state -> Bool? in
                 guard state.count > 0 else { return true }
                 if state.expired.remove(id) != nil { return false }
                 state.waiters[id] = continuation

@@ -1,4 +1,4 @@
-import NIOConcurrencyHelpers
+import Synchronization
 
 /// Calls that name the same network run one at a time, in the order they arrived; calls on
 /// different networks do not wait for each other. Arrival is taken on the event loop (`arrive`),
@@ -24,14 +24,14 @@ package final class NetworkSequencer: Sendable {
         var nextTicket = 0
     }
 
-    private let state = NIOLockedValueBox(State())
+    private let state = Mutex(State())
 
     package init() {}
 
     /// Takes the network if it is free, else a place in its line. Calls without a network never wait.
     package func arrive(_ network: String?) -> Turn {
         guard let network else { return .now }
-        return state.withLockedValue { state in
+        return state.withLock { state in
             guard state.lines[network] != nil else {
                 state.lines[network] = Line()
                 return .now
@@ -45,7 +45,7 @@ package final class NetworkSequencer: Sendable {
     /// Returns when the ticket's turn has come.
     package func wait(_ ticket: Int, on network: String) async {
         await withCheckedContinuation { continuation in
-            let ready = state.withLockedValue { state -> Bool in
+            let ready = state.withLock { state -> Bool in
                 if state.lines[network]?.granted.remove(ticket) != nil { return true }
                 state.lines[network]?.waiting[ticket] = continuation
                 return false
@@ -57,7 +57,7 @@ package final class NetworkSequencer: Sendable {
     /// The call holding the network is done: the next in line goes, or the network is free.
     package func leave(_ network: String?) {
         guard let network else { return }
-        let next = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
             guard var line = state.lines[network], !line.tickets.isEmpty else {
                 state.lines[network] = nil
                 return nil

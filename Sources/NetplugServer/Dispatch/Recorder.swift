@@ -1,23 +1,23 @@
-import NIOConcurrencyHelpers
+import Synchronization
 import NetplugCore
 
 /// `serve --record DIR`: every request and its answer as a numbered JSON file, for `replay`.
 /// Files are written by worker threads, never the event loop, atomically like records.
 package final class Recorder: Sendable {
     let folder: String
-    private let counter = NIOLockedValueBox(0)
+    private let counter = Mutex(0)
     private let pending = InFlight()
 
     package init(folder: String) throws {
         self.folder = folder
         try Records.makeFolder(folder)
-        counter.withLockedValue { $0 = Recorder.lastNumber(in: folder) }
+        counter.withLock { $0 = Recorder.lastNumber(in: folder) }
     }
 
     /// `000042-NetworkDriver.Join.json`: {"Path", "Request", "Status", "Response"}. A request
     /// body that is not JSON is kept as a string under "RequestText".
     func record(path: String, body: [UInt8], answer: Answer) {
-        let number = counter.withLockedValue { value -> Int in
+        let number = counter.withLock { value -> Int in
             value += 1
             return value
         }

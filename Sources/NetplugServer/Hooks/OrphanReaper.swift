@@ -1,4 +1,4 @@
-import NIOConcurrencyHelpers
+import Synchronization
 import NetplugCore
 #if canImport(Glibc)
 import Glibc
@@ -9,20 +9,20 @@ import Glibc
 /// zombie child that is not a hook the runner is still waiting for.
 package enum OrphanReaper {
     /// Hook processes the runner will wait for itself; guarded with the spawns (see `spawning`).
-    private static let hooks = NIOLockedValueBox(Set<pid_t>())
+    private static let hooks = Mutex(Set<pid_t>())
     static let isActive = getpid() == 1
 
     /// Runs a spawn so that the reaper never sees a hook before it is registered.
     static func spawning(_ spawn: () -> pid_t?) {
         guard isActive else { _ = spawn(); return }
-        hooks.withLockedValue { set in
+        hooks.withLock { set in
             if let pid = spawn() { set.insert(pid) }
         }
     }
 
     static func finished(_ pid: pid_t) {
         guard isActive else { return }
-        hooks.withLockedValue { _ = $0.remove(pid) }
+        hooks.withLock { _ = $0.remove(pid) }
     }
 
     package static func startIfPID1() {
@@ -45,7 +45,7 @@ package enum OrphanReaper {
             guard let close = stat.lastIndex(of: ")") else { continue }
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             guard fields.count > 1, fields[0] == "Z", fields[1] == "1" else { continue }
-            hooks.withLockedValue { set in
+            hooks.withLock { set in
                 var status: Int32 = 0
                 if !set.contains(pid) { _ = waitpid(pid, &status, WNOHANG) }
             }

@@ -1,5 +1,5 @@
 import Logging
-import NIOConcurrencyHelpers
+import Synchronization
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -17,7 +17,7 @@ package final class HTTPServer: Sendable {
     /// A connection with no call in flight that completes no request for this long is closed:
     /// idle peers, silent ones and ones that send a byte now and then alike.
     let idleTimeout: TimeAmount
-    let state = NIOLockedValueBox(State())
+    let state = Mutex(State())
 
     struct State {
         var serverChannel: Channel?
@@ -64,7 +64,7 @@ package final class HTTPServer: Sendable {
         case .activated(let fd):
             channel = try await bootstrap.withBoundSocket(fd).get()
         }
-        state.withLockedValue { $0.serverChannel = channel }
+        state.withLock { $0.serverChannel = channel }
         guard let address = channel.localAddress else { return "\(spec)" }
         if case .tcp(let host, _, _) = spec, let port = address.port { return "\(host):\(port)" }
         return "\(address)"
@@ -72,20 +72,20 @@ package final class HTTPServer: Sendable {
 
     /// Returns once the listener is closed (`stopAccepting()`).
     package func serve() async {
-        guard let channel = state.withLockedValue({ $0.serverChannel }) else { return }
+        guard let channel = state.withLock({ $0.serverChannel }) else { return }
         try? await channel.closeFuture.get()
     }
 
     /// Stops accepting; calls already running go on.
     package func stopAccepting() {
-        let channel = state.withLockedValue { state -> Channel? in
+        let channel = state.withLock { state -> Channel? in
             state.stopping = true
             return state.serverChannel
         }
         channel?.close(promise: nil)
     }
 
-    package var isStopping: Bool { state.withLockedValue { $0.stopping } }
+    package var isStopping: Bool { state.withLock { $0.stopping } }
 
     /// Waits until no call is in flight, or `seconds` have passed; true when none is left.
     package func waitForCalls(upTo seconds: Double) async -> Bool {
