@@ -53,7 +53,24 @@ package final class HookDriver: PluginBackend {
 
     /// A refusal, or a default that keeps no record: answered on the event loop.
     package func immediateAnswer(_ call: Call) -> Served? {
-        switch settings.hooks.lookup(call.method) {
+        answerWithoutWaiting(call, settings.hooks.lookup(call.method))
+    }
+
+    /// Runs on the blocking executor (see Dispatcher): the hook's process is waited for, and
+    /// records are written with fsync, on this thread.
+    package func serve(_ call: Call) async -> Served {
+        let lookup = settings.hooks.lookup(call.method)
+        if let served = answerWithoutWaiting(call, lookup) { return served }
+        if case .hook(let file) = lookup { return runHook(file, call) }
+        // A default is a success like any other: the next hook may rely on its record.
+        let answer = defaultAnswer(call.method)
+        let failure = keepRecord(call, answer: answer)
+        return Served(answer: failure.map { .error(500, $0) } ?? answer, handler: "default")
+    }
+
+    /// Refusals and defaults that keep no record; nil for a hook, or a default with a record to keep.
+    private func answerWithoutWaiting(_ call: Call, _ lookup: HookLookup) -> Served? {
+        switch lookup {
         case .unusable(let problem):
             return Served(answer: .error(500, problem), handler: "refused")
         case .none:
@@ -64,25 +81,6 @@ package final class HookDriver: PluginBackend {
             return nil
         case .hook:
             return nil
-        }
-    }
-
-    /// Runs on the blocking executor (see Dispatcher): the hook's process is waited for, and
-    /// records are written with fsync, on this thread.
-    package func serve(_ call: Call) async -> Served {
-        switch settings.hooks.lookup(call.method) {
-        case .unusable(let problem):
-            return Served(answer: .error(500, problem), handler: "refused")
-        case .none:
-            let answer = defaultAnswer(call.method)
-            guard answer.status == 200, Records.changesRecord(call.method.id) else {
-                return Served(answer: answer, handler: "default")
-            }
-            // A default is a success like any other: the next hook may rely on its record.
-            let failure = keepRecord(call, answer: answer)
-            return Served(answer: failure.map { .error(500, $0) } ?? answer, handler: "default")
-        case .hook(let file):
-            return runHook(file, call)
         }
     }
 
