@@ -21,7 +21,7 @@ final class MethodTableTests: XCTestCase {
         return make(context).text
     }
 
-    func testDefaultsAreTheContractsSection5() {
+    func testDefaultsAreTheReadmesDefaultsTable() {
         XCTAssertEqual(defaultText("NetworkDriver.GetCapabilities"), #"{"Scope":"local","ConnectivityScope":"local"}"#)
         XCTAssertEqual(defaultText("NetworkDriver.GetCapabilities", DefaultContext(scope: "global", hasGwAllocCheckHook: true)),
                        #"{"Scope":"global","ConnectivityScope":"global","GwAllocChecker":true}"#)

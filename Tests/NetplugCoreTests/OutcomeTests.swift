@@ -1,7 +1,7 @@
 import XCTest
 @testable import NetplugCore
 
-/// Every row of CONTRACT section 4, without a process.
+/// Every row of the README's "What the hook answers" table, without a process.
 final class OutcomeTests: XCTestCase {
     let join = Methods.named("NetworkDriver.Join")!
     let requestPool = Methods.named("IpamDriver.RequestPool")!

@@ -1,4 +1,4 @@
-"""Section 4, every row, with real hook processes."""
+"""Every row of the README's "What the hook answers", with real hook processes."""
 
 from conftest import EP, NET
 

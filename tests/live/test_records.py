@@ -1,4 +1,4 @@
-"""Section 8: the records the host keeps for hooks, and that they survive crashes."""
+"""The records the host keeps for hooks (README, "Records"), and that they survive crashes."""
 import json
 import os
 import random

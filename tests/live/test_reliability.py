@@ -1,4 +1,4 @@
-"""Issue 8: hostile clients, crashes and load. Each test bounds its own loops."""
+"""Hostile clients, crashes and load (docs/RELIABILITY.md). Each test bounds its own loops."""
 import json
 import os
 import random

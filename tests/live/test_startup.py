@@ -1,4 +1,4 @@
-"""Section 1: the command line, start-up checks, sockets, signals."""
+"""The command line, start-up checks, sockets, signals (README, "Command line")."""
 import grp
 import json
 import os

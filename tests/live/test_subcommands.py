@@ -1,4 +1,4 @@
-"""Issue 5: init, check, call, exercise, serve --record / replay, schema, through the binary."""
+"""init, check, call, exercise, serve --record / replay, schema, through the binary."""
 import json
 import os
 import subprocess

@@ -11,7 +11,7 @@ import pytest
 from conftest import BINARY, NET, EP, UnixConnection, Reply, run_host
 
 
-def test_units_pass_systemd_analyze_and_say_what_the_contract_needs(workdir, hooks):
+def test_units_pass_systemd_analyze_and_say_what_the_readme_says(workdir, hooks):
     hooks.answer("Join.sh", {})
     units = os.path.join(workdir, "units")
     r = run_host("systemd", "--hooks", hooks.path, "--name", "mybr", "--output", units, "--timeout", "10",
