@@ -164,7 +164,9 @@ public struct Records: Sendable {
         case .deleteEndpoint:
             guard let endpoint else { return nil }
             try remove(endpointPath(endpoint))
-        default:
+        case .getCapabilities, .allocateNetwork, .freeNetwork, .endpointOperInfo, .discoverNew, .discoverDelete,
+             .programExternalConnectivity, .revokeExternalConnectivity, .gwAllocCheck, .ipamGetCapabilities,
+             .getDefaultAddressSpaces, .requestPool, .releasePool, .requestAddress, .releaseAddress:
             return nil
         }
         return nil

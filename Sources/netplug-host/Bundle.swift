@@ -80,7 +80,8 @@ struct Bundle: ParsableCommand {
         let started = HookRunner.now()
         let source = absolute(hooks)
         // What serve would refuse about this folder, and every #! line naming what is not here.
-        let report = HookFolder(root: source, allowInsecure: allowInsecureHooks).check()
+        let folder = HookFolder(root: source, allowInsecure: allowInsecureHooks)
+        let report = folder.check()
         let scripts = Bundle.executables(in: source)
         var problems = report.errors
         for file in scripts {
@@ -112,12 +113,11 @@ struct Bundle: ParsableCommand {
             rootfs = try RootfsBuilder(root: staging + "/rootfs")
             try rootfs.addHost()
             try rootfs.addShellAndUtilities()
-            for (name, path) in try interpreters(of: scripts) + toolPaths {
-                try rootfs.addProgram(path)
-                try rootfs.linkOnPath(name, to: path)
-            }
+            let programs = try interpreters(of: scripts) + toolPaths
+            try rootfs.addPrograms(programs.map(\.path))
+            for (name, path) in programs { try rootfs.linkOnPath(name, to: path) }
             try rootfs.addHooks(from: source, stateDir: stateDir)
-            try Records(stateDir: staging).writeText(config(ipam: HookFolder(root: source).hasIpam).text + "\n", to: staging + "/config.json")
+            try Records(stateDir: staging).writeText(config(ipam: folder.hasIpam).text + "\n", to: staging + "/config.json")
             try rootfs.finish()
             size = rootfs.measure()
             try RootfsBuilder.replace(out, with: staging)
@@ -134,7 +134,7 @@ struct Bundle: ParsableCommand {
           mkdir -p \(stateDir)
           docker plugin create \(name) \(out)
           docker plugin enable \(name)
-          docker network create -d \(name) ...\(HookFolder(root: source).hasIpam ? " --ipam-driver \(name)" : "")
+          docker network create -d \(name) ...\(folder.hasIpam ? " --ipam-driver \(name)" : "")
 
         Settings (while the plugin is disabled):
           docker plugin set \(name) state.source=/another/folder
@@ -148,8 +148,6 @@ struct Bundle: ParsableCommand {
 
     var stateDir: String { "/var/lib/netplug/\(name)" }
 
-    /// The programs the hooks' #! lines start, by the name a hook uses and their path here:
-    /// /usr/bin/env and the real program it finds (not a version manager's wrapper).
     /// Every executable file in the folder, links followed: hooks, and helpers they run.
     static func executables(in folder: String, prefix: String = "") -> [HookFile] {
         var found: [HookFile] = []
@@ -166,6 +164,8 @@ struct Bundle: ParsableCommand {
         return found
     }
 
+    /// The programs the hooks' #! lines start, by the name a hook uses and their path here:
+    /// /usr/bin/env and the real program it finds (not a version manager's wrapper).
     func interpreters(of files: [HookFile]) throws -> [(name: String, path: String)] {
         var programs: [(name: String, path: String)] = []
         for file in files.sorted(by: { $0.name < $1.name }) {

@@ -90,7 +90,7 @@ final class RootfsBuilder {
     func addHost() throws {
         let own = try RootfsBuilder.realPath("/proc/self/exe")
         try copyFile(own, to: root + "/usr/bin/netplug-host")
-        try addLibraries(of: own)
+        try addLibraries(of: [own])
     }
 
     /// /bin/sh as a shell that runs programs from PATH (dash where there is one; never
@@ -100,11 +100,7 @@ final class RootfsBuilder {
         guard let shell = candidates.first(where: { !$0.isEmpty && !$0.hasSuffix("/busybox") }) else {
             throw Failure(description: "no POSIX shell to use as /bin/sh (install dash: apt-get install dash)")
         }
-        try addProgram(shell)
-        unlink(root + "/usr/bin/sh")
-        if shell != "/bin/sh" && shell != "/usr/bin/sh" {
-            guard symlink(shell, root + "/usr/bin/sh") == 0 else { throw Failure(description: "cannot make /bin/sh: \(errnoText())") }
-        }
+        var programs = [shell]
         for utility in RootfsBuilder.utilities {
             guard let path = RootfsBuilder.resolve(utility) else {
                 if RootfsBuilder.requiredUtilities.contains(utility) {
@@ -112,17 +108,27 @@ final class RootfsBuilder {
                 }
                 continue
             }
-            try addProgram(path)
+            programs.append(path)
+        }
+        try addPrograms(programs)
+        unlink(root + "/usr/bin/sh")
+        if shell != "/bin/sh" && shell != "/usr/bin/sh" {
+            guard symlink(shell, root + "/usr/bin/sh") == 0 else { throw Failure(description: "cannot make /bin/sh: \(errnoText())") }
         }
     }
 
-    /// A program with its libraries; a Python interpreter also with its standard library.
-    func addProgram(_ path: String) throws {
-        try install(path)
-        let real = try RootfsBuilder.realPath(path)
-        try addLibraries(of: real)
-        let base = real.split(separator: "/").last.map(String.init) ?? real
-        if base.hasPrefix("python") { try addPythonLibrary(real) }
+    /// Programs with their libraries (one ldd for them all); a Python interpreter also with
+    /// its standard library.
+    func addPrograms(_ paths: [String]) throws {
+        var reals: [String] = []
+        for path in paths {
+            try install(path)
+            reals.append(try RootfsBuilder.realPath(path))
+        }
+        try addLibraries(of: reals)
+        for real in Set(reals).sorted() where (real.split(separator: "/").last ?? "").hasPrefix("python") {
+            try addPythonLibrary(real)
+        }
     }
 
     /// Makes `name` findable on the plugin's PATH (Docker gives it /usr/local/sbin:/usr/local/bin:
@@ -179,8 +185,6 @@ final class RootfsBuilder {
 
     /// Every library `ldd` lists for these ELF files (none for a script or a static program),
     /// one ldd for them all.
-    private func addLibraries(of paths: String...) throws { try addLibraries(of: paths) }
-
     private func addLibraries(of paths: [String]) throws {
         let elves = paths.filter { (try? FileBytes.read($0, upTo: 4)).map(Shebang.isELF) ?? false }
         guard !elves.isEmpty else { return }
