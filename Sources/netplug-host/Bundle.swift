@@ -134,7 +134,7 @@ struct Bundle: ParsableCommand {
           mkdir -p \(stateDir)
           docker plugin create \(name) \(out)
           docker plugin enable \(name)
-          docker network create -d \(name) ...\(folder.hasIpam ? " --ipam-driver \(name)" : "")
+          docker network create -d \(name):latest ...\(folder.hasIpam ? " --ipam-driver \(name):latest" : "")
 
         Settings (while the plugin is disabled):
           docker plugin set \(name) state.source=/another/folder
