@@ -17,8 +17,8 @@ static void close_pair(int p[2]) {
     if (p[1] >= 0) close(p[1]);
 }
 
-int netplug_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
-                  const unsigned char *input, size_t input_length, netplug_child *child) {
+static int spawn_child(const char *path, char *const argv[], char *const envp[], const char *cwd,
+                       const unsigned char *input, size_t input_length, int keep_stdin, netplug_child *child) {
     int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
     int rc = 0;
     /* O_CLOEXEC on every end: only the dup2 copies (0, 1, 2) survive into the hook, and no
@@ -39,7 +39,7 @@ int netplug_spawn(const char *path, char *const argv[], char *const envp[], cons
         else if (n < 0 && errno == EINTR) continue;
         else break;  /* full (EAGAIN): the rest is written while the hook runs */
     }
-    if (written == input_length) { close(in[1]); in[1] = -1; }
+    if (written == input_length && !keep_stdin) { close(in[1]); in[1] = -1; }
 
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attr;
@@ -99,6 +99,16 @@ int netplug_spawn(const char *path, char *const argv[], char *const envp[], cons
     /* pidfd tells us the hook exited even while a grandchild still holds its stdout open. */
     child->pid_fd = (int)syscall(SYS_pidfd_open, pid, 0);
     return 0;
+}
+
+int netplug_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
+                  const unsigned char *input, size_t input_length, netplug_child *child) {
+    return spawn_child(path, argv, envp, cwd, input, input_length, 0, child);
+}
+
+int netplug_spawn_resident(const char *path, char *const argv[], char *const envp[], const char *cwd,
+                           netplug_child *child) {
+    return spawn_child(path, argv, envp, cwd, NULL, 0, 1, child);
 }
 
 int netplug_batch_thread(void) {

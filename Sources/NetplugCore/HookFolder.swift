@@ -30,6 +30,8 @@ public struct FolderReport: Sendable {
     /// Files that are not hooks by design (hidden, folders, leftovers): mentioned, never a problem.
     public var notes: [String] = []
     public var hooks: [String: HookFile] = [:]
+    /// The resident hook of each family that has one.
+    public var residents: [Family: HookFile] = [:]
 }
 
 /// Which file serves which method. The folder is looked at on every call (its listing is
@@ -48,14 +50,26 @@ public struct HookFolder: Sendable {
     public var hasIpam: Bool { isDirectory(root + "/ipam") }
 
     public func lookup(_ method: Method) -> HookLookup {
-        let folder = method.family.hookSubfolder.map { root + "/" + $0 } ?? root
-        let prefix = method.family.hookSubfolder.map { $0 + "/" } ?? ""
+        lookup(stem: method.name, family: method.family, claimed: method.fullName)
+    }
+
+    /// The file named `resident` or `resident.<ext>` that answers the family's methods that
+    /// have no hook file of their own.
+    public func resident(_ family: Family) -> HookLookup {
+        lookup(stem: HookFolder.residentStem, family: family, claimed: "the \(family.rawValue) resident hook")
+    }
+
+    public static let residentStem = "resident"
+
+    private func lookup(stem: String, family: Family, claimed: String) -> HookLookup {
+        let folder = family.hookSubfolder.map { root + "/" + $0 } ?? root
+        let prefix = family.hookSubfolder.map { $0 + "/" } ?? ""
         guard let look = FolderListing.shared.look(at: folder) else { return .none }
-        let claimants = look.names.filter { !HookFolder.isLeftover($0) && HookFolder.split($0)?.stem == method.name }
+        let claimants = look.names.filter { !HookFolder.isLeftover($0) && HookFolder.split($0)?.stem == stem }
         guard let first = claimants.first else { return .none }
         if claimants.count > 1 {
             let names = claimants.sorted().map { prefix + $0 }.joined(separator: " and ")
-            return .unusable("two hooks claim \(method.fullName): \(names); remove one")
+            return .unusable("two hooks claim \(claimed): \(names); remove one")
         }
         let file = HookFile(path: folder + "/" + first, name: prefix + first)
         if let problem = problem(with: file, folder: folder, folderMode: look.mode) { return .unusable(problem) }
@@ -94,7 +108,7 @@ public struct HookFolder: Sendable {
                     report.notes.append("\(path): an editor or package leftover, never run")
                     continue
                 }
-                guard let (stem, _) = HookFolder.split(entry), names.contains(stem) else {
+                guard let (stem, _) = HookFolder.split(entry), names.contains(stem) || stem == HookFolder.residentStem else {
                     let stem = HookFolder.split(entry)?.stem ?? entry
                     let hint = Suggest.closest(to: stem, among: names).map { "; did you mean \($0)?" } ?? ""
                     report.warnings.append("\(path): not the name of a \(family.rawValue) method, so it is never run\(hint)")
@@ -108,6 +122,11 @@ public struct HookFolder: Sendable {
                 case .unusable(let problem): report.errors.append(problem)
                 case .none: break
                 }
+            }
+            switch resident(family) {
+            case .hook(let file): report.residents[family] = file
+            case .unusable(let problem): report.errors.append(problem)
+            case .none: break
             }
         }
         return report

@@ -81,13 +81,22 @@ public enum Outcome {
         case .notObject(let value)?:
             return .error(500, "hook \(name) printed \(Schema.describe(value)), but the answer must be a JSON object")
         case .object(let object)?:
-            if let message = errorMessage(object, method) { return .error(500, message) }
-            let report = Schema.check(object, against: method.answer)
-            if let problem = report.problem {
-                return .error(500, "hook \(name) answered badly: \(problem)")
-            }
-            return Answer(status: 200, body: object, unknownKeys: report.unknownKeys)
+            return answer(for: method, hook: name, object: object)
         }
+    }
+
+    /// The rules for an answer object, wherever it came from (a hook's stdout, a resident
+    /// hook's `answer`): `Err` is an error; otherwise it must pass the method's schema.
+    public static func answer(for method: Method, hook name: String, object: JSON) -> Answer {
+        guard object.isObject else {
+            return .error(500, "hook \(name) answered \(Schema.describe(object)), but the answer must be a JSON object")
+        }
+        if let message = errorMessage(object, method) { return .error(500, message) }
+        let report = Schema.check(object, against: method.answer)
+        if let problem = report.problem {
+            return .error(500, "hook \(name) answered badly: \(problem)")
+        }
+        return Answer(status: 200, body: object, unknownKeys: report.unknownKeys)
     }
 
     enum Printed {

@@ -42,7 +42,7 @@ struct Bundle: ParsableCommand {
     @Option(help: ArgumentHelp("Seconds a hook may run.", valueName: "seconds"))
     var timeout: Double?
 
-    @Option(help: ArgumentHelp("Instances of a resident hook (not in this version).", valueName: "n"))
+    @Option(help: ArgumentHelp("How many instances of a resident hook may run at once.", valueName: "n"))
     var residentInstances: Int?
 
     @Flag(help: "Bundle hooks that are writable by group or others (the copies are not).")
@@ -55,9 +55,7 @@ struct Bundle: ParsableCommand {
         guard Identifier.isValid(name), name.count <= 64 else {
             throw ValidationError("--name \(name.debugDescription): use 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit")
         }
-        if residentInstances != nil {
-            throw ValidationError("--resident-instances: this netplug-host has no resident hooks yet; leave the flag out")
-        }
+        if let residentInstances { try ResidentInstancesOption.check(residentInstances) }
         if let timeout, !(timeout > 0 && timeout.isFinite) {
             throw ValidationError("--timeout \(timeout): give a number of seconds greater than 0")
         }
@@ -189,6 +187,7 @@ struct Bundle: ParsableCommand {
                           "--socket", "/run/docker/plugins/\(name).sock", "--state-dir", stateDir]
         if let scope { entrypoint += ["--scope", scope.rawValue] }
         if let timeout { entrypoint += ["--timeout", format1(timeout)] }
+        if let residentInstances { entrypoint += ["--resident-instances", String(residentInstances)] }
         let types: [JSON] = [.string("docker.networkdriver/1.0")] + (ipam ? [.string("docker.ipamdriver/1.0")] : [])
         let env: [JSON] = variables.map { variable in
             let parts = variable.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)

@@ -43,8 +43,9 @@ struct CallCommand: AsyncParsableCommand {
         } else {
             body = Samples.request(method).bytes
         }
-        let dispatcher = try hookOptions.dispatcher(name: plugin.name, stateDir: absolute(plugin.resolvedStateDir), logger: logger)
+        let (dispatcher, finish) = try hookOptions.dispatcher(name: plugin.name, stateDir: absolute(plugin.resolvedStateDir), logger: logger)
         let answer = await dispatcher.handle(path: method.path, body: body)
+        finish()
         print("\(answer.status) \(answer.body.text)")
         if answer.status != 200 { throw ExitCode(1) }
     }

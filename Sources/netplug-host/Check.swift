@@ -12,7 +12,7 @@ struct Check: ParsableCommand {
         Errors: a hook that is not executable, has no #! line (and is not a compiled program) or
         names an interpreter that is not installed, two files for one method, files or folders
         writable by group or others. Warnings: names that are no method (with "did you mean").
-        Also lists which hook serves each method and which methods answer a default.
+        Also lists which hook serves each method, the resident hooks, and which methods answer a default.
         Exit status 1 when there is an error.
 
         Example:
@@ -33,21 +33,28 @@ struct Check: ParsableCommand {
     func run() throws {
         let folder = HookFolder(root: absolute(hooks), allowInsecure: allowInsecureHooks)
         var report = folder.check()
-        for (_, file) in report.hooks.sorted(by: { $0.key < $1.key }) {
+        let residents = report.residents.sorted { $0.key.rawValue < $1.key.rawValue }
+        for file in report.hooks.sorted(by: { $0.key < $1.key }).map(\.value) + residents.map(\.value) {
             if let problem = Check.interpreterProblem(file) { report.errors.append(problem) }
         }
         let families: [Family] = folder.hasIpam ? [.networkDriver, .ipamDriver] : [.networkDriver]
-        let defaults = Methods.all.filter { families.contains($0.family) && report.hooks[$0.fullName] == nil && !isRefused($0, report) }
+        // A family with a resident hook sends it every method without a hook of its own.
+        let defaults = Methods.all.filter {
+            families.contains($0.family) && report.residents[$0.family] == nil && report.hooks[$0.fullName] == nil && !isRefused($0, report)
+        }
 
         if json {
             let hooksObject = JSON.object()
             for (method, file) in report.hooks.sorted(by: { $0.key < $1.key }) { hooksObject.set(method, .string(file.name)) }
+            let residentsObject = JSON.object()
+            for (family, file) in residents { residentsObject.set(family.rawValue, .string(file.name)) }
             print(JSON.object([
                 "folder": .string(folder.root),
                 "errors": .array(report.errors.map { .string($0) }),
                 "warnings": .array(report.warnings.map { .string($0) }),
                 "notes": .array(report.notes.map { .string($0) }),
                 "hooks": hooksObject,
+                "residents": residentsObject,
                 "defaults": .array(defaults.map { .string($0.fullName) }),
             ]).text)
         } else {
@@ -55,6 +62,9 @@ struct Check: ParsableCommand {
             for warning in report.warnings { print("warning: \(warning)") }
             for note in report.notes { print("not a hook: \(note)") }
             for (method, file) in report.hooks.sorted(by: { $0.key < $1.key }) { print("hook: \(method) runs \(file.name)") }
+            for (family, file) in residents {
+                print("resident: \(file.name) answers every \(family.rawValue) method without a hook of its own")
+            }
             for method in defaults { print("default: \(method.fullName) answers \(Samples.defaultText(method))") }
             print("\(report.errors.count) error(s), \(report.warnings.count) warning(s), \(report.hooks.count) hook(s)")
         }

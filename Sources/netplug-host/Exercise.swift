@@ -57,7 +57,8 @@ struct Exercise: AsyncParsableCommand {
         let logger = bootstrapQuietLogging()
         let (state, cleanup) = try stateFolder(stateDir, purpose: "exercise")
         defer { cleanup() }
-        let dispatcher = try hookOptions.dispatcher(name: name, stateDir: state, logger: logger)
+        let (dispatcher, finish) = try hookOptions.dispatcher(name: name, stateDir: state, logger: logger)
+        defer { finish() }
         var ids = Samples.IDs(network: randomID(), endpoint: randomID())
 
         var steps: [Step] = []

@@ -17,23 +17,28 @@ struct HookOptions: ParsableArguments {
     @Flag(help: "Run hooks even when they or their folder are writable by group or others.")
     var allowInsecureHooks = false
 
+    @Option(help: ArgumentHelp("How many instances of a resident hook may run at once.", valueName: "n"))
+    var residentInstances: Int = 1
+
     func validate() throws {
+        try ResidentInstancesOption.check(residentInstances)
         guard timeout > 0, timeout.isFinite else {
             throw ValidationError("--timeout \(timeout): give a number of seconds greater than 0")
         }
     }
 
-    /// A dispatcher over the hook driver, as the server builds it, without a socket.
-    func dispatcher(name: String, stateDir: String, logger: Logger) throws -> Dispatcher {
+    /// A dispatcher over the hook driver, as the server builds it, without a socket; `finish`
+    /// stops the resident hooks' instances it started.
+    func dispatcher(name: String, stateDir: String, logger: Logger) throws -> (dispatcher: Dispatcher, finish: () -> Void) {
         let folder = HookFolder(root: absolute(hooks), allowInsecure: allowInsecureHooks)
         let report = folder.check()
         if let first = report.errors.first {
             throw ValidationError(first + (report.errors.count > 1 ? " (and \(report.errors.count - 1) more: run netplug-host check)" : ""))
         }
         do { try Records(stateDir: stateDir).prepare() } catch { throw ValidationError("\(error)") }
-        let driver = HookDriver(settings: HookDriverSettings(hooks: folder, name: name, stateDir: stateDir, timeout: timeout),
-                                logger: logger)
-        return Dispatcher(backend: driver, logger: logger)
+        let driver = HookDriver(settings: HookDriverSettings(hooks: folder, name: name, stateDir: stateDir, timeout: timeout,
+                                                             residentInstances: residentInstances), logger: logger)
+        return (Dispatcher(backend: driver, logger: logger), { _ = driver.stopResidents() })
     }
 }
 

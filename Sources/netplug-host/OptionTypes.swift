@@ -20,3 +20,14 @@ enum LogFormatOption: String, CaseIterable, ExpressibleByArgument {
 
     var format: LineLogHandler.Format { self == .json ? .json : .text }
 }
+
+/// `--resident-instances N`, which `serve`, the one-shot commands and `bundle` share.
+enum ResidentInstancesOption {
+    static let range = 1...64
+
+    static func check(_ value: Int) throws {
+        guard range.contains(value) else {
+            throw ValidationError("--resident-instances \(value): give a number of instances from \(range.lowerBound) to \(range.upperBound)")
+        }
+    }
+}

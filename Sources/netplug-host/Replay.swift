@@ -38,7 +38,8 @@ struct Replay: AsyncParsableCommand {
         guard !files.isEmpty else { throw ValidationError("\(source) holds no recorded calls (files like 000001-NetworkDriver.Join.json)") }
         let (state, cleanup) = try stateFolder(stateDir, purpose: "replay")
         defer { cleanup() }
-        let dispatcher = try hookOptions.dispatcher(name: name, stateDir: state, logger: logger)
+        let (dispatcher, finish) = try hookOptions.dispatcher(name: name, stateDir: state, logger: logger)
+        defer { finish() }
 
         var differing = 0
         for file in files {

@@ -72,7 +72,11 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Run hooks even when they or their folder are writable by group or others.")
     var allowInsecureHooks = false
 
+    @Option(help: ArgumentHelp("How many instances of a resident hook may run at once (1: one process sees every call).", valueName: "n"))
+    var residentInstances: Int = 1
+
     func validate() throws {
+        try ResidentInstancesOption.check(residentInstances)
         guard timeout > 0, timeout.isFinite else {
             throw ValidationError("--timeout \(timeout): give a number of seconds greater than 0")
         }
@@ -159,7 +163,16 @@ struct Serve: AsyncParsableCommand {
         }
 
         let driver = HookDriver(settings: HookDriverSettings(hooks: folder, name: plugin.name, stateDir: stateDir,
-                                                             timeout: timeout, scope: scope.rawValue), logger: logger)
+                                                             timeout: timeout, scope: scope.rawValue,
+                                                             residentInstances: residentInstances), logger: logger)
+        // A resident hook answers from the first call on, or the host does not start.
+        // Waiting for processes blocks a thread: on the blocking executor, as calls do.
+        if let failure = await withTaskExecutorPreference(BlockingExecutor.shared, operation: { driver.startResidents() }) {
+            printError(failure.reason)
+            for line in failure.stderr.suffix(10) { printError("  stderr: \(line)") }
+            _ = driver.stopResidents()
+            throw ExitCode(1)
+        }
         let served: Plugin
         let recorder: Recorder?
         do { recorder = try record.map { try Recorder(folder: absolute($0)) } } catch { fail("--record: \(error)") }
@@ -186,7 +199,8 @@ struct Serve: AsyncParsableCommand {
         OrphanReaper.startIfPID1()
         logger.info("serving", metadata: ["hooks": "\(folder.root)", "name": "\(plugin.name)", "listen": "\(describe(spec))",
                                           "address": "\(address)", "state": "\(stateDir)",
-                                          "hooks.found": "\(report.hooks.keys.sorted().joined(separator: ","))"])
+                                          "hooks.found": "\(report.hooks.keys.sorted().joined(separator: ","))",
+                                          "hooks.resident": "\(report.residents.values.map(\.name).sorted().joined(separator: ","))"])
         // Calls are answered from here on: systemd may start what comes after the service.
         if let problem = systemd.send("READY=1") { logger.warning("\(problem)") }
         await server.serve()
@@ -195,6 +209,9 @@ struct Serve: AsyncParsableCommand {
         }
         let drained = await server.waitForCalls(upTo: grace)
         await recorder?.waitUntilWritten(upTo: 5)
+        if !(await withTaskExecutorPreference(BlockingExecutor.shared, operation: { driver.stopResidents() })) {
+            logger.warning("a resident hook instance was still running after SIGKILL")
+        }
         for path in toRemove { unlink(path) }
         logger.info(drained ? "stopped" : "stopped with calls still running")
         withExtendedLifetime(signals) {}

@@ -20,6 +20,11 @@ typedef struct {
 int netplug_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
                   const unsigned char *input, size_t input_length, netplug_child *child);
 
+/* The same start, for a resident hook: nothing is written and stdin stays open (stdin_fd,
+   non-blocking), since calls are written to it one line at a time for as long as it runs. */
+int netplug_spawn_resident(const char *path, char *const argv[], char *const envp[], const char *cwd,
+                           netplug_child *child);
+
 /* Puts the calling thread under SCHED_BATCH: same CPU share, but waking it (a hook's output,
    a worker's answer) does not preempt the running task. 0, or an errno value. */
 int netplug_batch_thread(void);

@@ -11,13 +11,17 @@ package struct HookDriverSettings: Sendable {
     package var stateDir: String
     package var timeout: Double
     package var scope: String
+    /// How many instances of a resident hook may run at once.
+    package var residentInstances: Int
 
-    package init(hooks: HookFolder, name: String, stateDir: String, timeout: Double = 30, scope: String = "local") {
+    package init(hooks: HookFolder, name: String, stateDir: String, timeout: Double = 30, scope: String = "local",
+                 residentInstances: Int = 1) {
         self.hooks = hooks
         self.name = name
         self.stateDir = stateDir
         self.timeout = timeout
         self.scope = scope
+        self.residentInstances = residentInstances
     }
 }
 
@@ -31,6 +35,7 @@ package final class HookDriver: PluginBackend {
     /// call to the next; every other variable (NETPLUG_IPAM_CONFIG, what `docker plugin set`
     /// gives a managed plugin) is how a user configures a driver, and reaches the hooks.
     let baseEnvironment: CStrings
+    let residents: ResidentHooks
 
     package static let perCallVariables: Set<String> = [
         "NETPLUG_METHOD", "NETPLUG_PLUGIN", "NETPLUG_STATE_DIR", "NETPLUG_NETWORK_ID", "NETPLUG_ENDPOINT_ID",
@@ -45,6 +50,51 @@ package final class HookDriver: PluginBackend {
             let name = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? entry
             return !HookDriver.perCallVariables.contains(name)
         })
+        let residentEnvironment = HookEnvironment(base: baseEnvironment, extra: [
+            "NETPLUG_PLUGIN=\(settings.name)", "NETPLUG_STATE_DIR=\(settings.stateDir)", "NETPLUG_RESIDENT=1",
+        ])
+        self.residents = ResidentHooks(launch: ResidentLaunch(workingDirectory: settings.hooks.root, environment: residentEnvironment,
+                                                              timeout: settings.timeout, instances: settings.residentInstances,
+                                                              logger: logger))
+    }
+
+    /// Which file answers a method: its own hook, else the family's resident hook, else the default.
+    enum Route {
+        case hook(HookFile)
+        case resident(HookFile)
+        case none
+        case unusable(String)
+    }
+
+    func route(_ method: Method) -> Route {
+        switch settings.hooks.lookup(method) {
+        case .hook(let file): return .hook(file)
+        case .unusable(let problem): return .unusable(problem)
+        case .none: break
+        }
+        switch settings.hooks.resident(method.family) {
+        case .hook(let file): return .resident(file)
+        case .unusable(let problem): return .unusable(problem)
+        case .none:
+            residents.fileGone(method.family)
+            return .none
+        }
+    }
+
+    /// Starts one instance of each resident hook and waits until it is ready; the reason the
+    /// first one could not be, with its last stderr lines. `serve` calls it before it listens.
+    package func startResidents() -> (reason: String, stderr: [String])? {
+        for family in implements() {
+            guard case .hook(let file) = settings.hooks.resident(family) else { continue }
+            if let failure = residents.pool(family, file: file).startFirst() { return (failure.reason, failure.stderr) }
+        }
+        return nil
+    }
+
+    /// Stops every resident instance (end of file, SIGTERM 2 s later, SIGKILL 2 s after) and
+    /// waits until none is left; false if some still ran after `seconds`.
+    package func stopResidents(upTo seconds: Double = 10) -> Bool {
+        residents.stopAll(upTo: seconds)
     }
 
     package func implements() -> [Family] {
@@ -53,24 +103,31 @@ package final class HookDriver: PluginBackend {
 
     /// A refusal, or a default that keeps no record: answered on the event loop.
     package func immediateAnswer(_ call: Call) -> Served? {
-        answerWithoutWaiting(call, settings.hooks.lookup(call.method))
+        answerWithoutWaiting(call, route(call.method))
     }
 
     /// Runs on the blocking executor (see Dispatcher): the hook's process is waited for, and
     /// records are written with fsync, on this thread.
     package func serve(_ call: Call) async -> Served {
-        let lookup = settings.hooks.lookup(call.method)
-        if let served = answerWithoutWaiting(call, lookup) { return served }
-        if case .hook(let file) = lookup { return runHook(file, call) }
-        // A default is a success like any other: the next hook may rely on its record.
+        let route = route(call.method)
+        if let served = answerWithoutWaiting(call, route) { return served }
+        switch route {
+        case .hook(let file): return runHook(file, call)
+        case .resident(let file): return runResident(file, call)
+        case .none, .unusable: return servedDefault(call, handler: "default")
+        }
+    }
+
+    /// A default is a success like any other: the next hook may rely on its record.
+    func servedDefault(_ call: Call, handler: String, stderr: [UInt8] = []) -> Served {
         let answer = defaultAnswer(call.method)
-        let failure = keepRecord(call, answer: answer)
-        return Served(answer: failure.map { .error(500, $0) } ?? answer, handler: "default")
+        let failure = answer.status == 200 ? keepRecord(call, answer: answer) : nil
+        return Served(answer: failure.map { .error(500, $0) } ?? answer, handler: handler, stderr: stderr)
     }
 
     /// Refusals and defaults that keep no record; nil for a hook, or a default with a record to keep.
-    private func answerWithoutWaiting(_ call: Call, _ lookup: HookLookup) -> Served? {
-        switch lookup {
+    private func answerWithoutWaiting(_ call: Call, _ route: Route) -> Served? {
+        switch route {
         case .unusable(let problem):
             return Served(answer: .error(500, problem), handler: "refused")
         case .none:
@@ -79,9 +136,51 @@ package final class HookDriver: PluginBackend {
                 return Served(answer: answer, handler: "default")
             }
             return nil
-        case .hook:
+        case .hook, .resident:
             return nil
         }
+    }
+
+    /// One call to the family's resident hook, through the same answer rules and records as
+    /// a hook's.
+    func runResident(_ file: HookFile, _ call: Call) -> Served {
+        let deadline = HookRunner.now() + settings.timeout
+        let pool = residents.pool(call.method.family, file: file)
+        let timedOut = Answer.error(500, "resident hook \(file.name) timed out after \(Outcome.formatSeconds(settings.timeout)) s")
+        let lease: ResidentPool.Lease
+        switch pool.acquire(file, deadline: deadline) {
+        case .lease(let acquired): lease = acquired
+        case .failed(let reason): return Served(answer: .error(500, reason), handler: file.name)
+        case .timedOut: return Served(answer: timedOut, handler: file.name)
+        }
+        let environment = perCallEnvironment(call).map { entry in
+            let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+        }
+        let reply = lease.instance.call(method: call.method.fullName, request: call.request, environment: environment, deadline: deadline)
+        let stderr = lease.instance.endCall()
+        var healthy = true
+        var answer: Answer
+        switch reply {
+        case .answer(let object):
+            answer = Outcome.answer(for: call.method, hook: file.name, object: object)
+        case .error(let text):
+            answer = .error(500, text)
+        case .useDefault:
+            pool.release(lease, healthy: true)
+            return servedDefault(call, handler: file.name, stderr: stderr)
+        case .failed(let reason):
+            healthy = false
+            answer = .error(500, reason)
+        case .timedOut:
+            healthy = false
+            answer = timedOut
+        }
+        pool.release(lease, healthy: healthy)
+        if answer.status == 200, let failure = keepRecord(call, answer: answer) {
+            answer = .error(500, failure)
+        }
+        return Served(answer: answer, handler: file.name, stderr: stderr)
     }
 
     func runHook(_ file: HookFile, _ call: Call) -> Served {
@@ -116,6 +215,11 @@ package final class HookDriver: PluginBackend {
     }
 
     func environment(for call: Call) -> HookEnvironment {
+        HookEnvironment(base: baseEnvironment, extra: perCallEnvironment(call))
+    }
+
+    /// The variables set per call, `KEY=value`: a hook's environment, a resident call's `env`.
+    func perCallEnvironment(_ call: Call) -> [String] {
         var environment: [String] = []
         environment.append("NETPLUG_METHOD=\(call.method.fullName)")
         environment.append("NETPLUG_PLUGIN=\(settings.name)")
@@ -131,7 +235,7 @@ package final class HookDriver: PluginBackend {
             let path = records.endpointPath(id)
             if records.exists(path) { environment.append("NETPLUG_ENDPOINT_FILE=\(path)") }
         }
-        return HookEnvironment(base: baseEnvironment, extra: environment)
+        return environment
     }
 
     /// The record changes a successful call implies. A record that cannot be saved fails the

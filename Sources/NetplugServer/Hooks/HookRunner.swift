@@ -165,8 +165,9 @@ package enum HookRunner {
         }
     }
 
-    /// Hooks a previous host of this plugin left running when it died without waiting for
-    /// them (SIGKILL, a crash): they are stopped at start-up, process group and all.
+    /// Hooks and resident instances a previous host of this plugin left running when it died
+    /// without waiting for them (SIGKILL, a crash): they are stopped at start-up, process
+    /// group and all.
     /// A hook is known by its environment (this plugin, this state folder) and by leading its
     /// own process group inside the host's session; a daemon a hook started on purpose has its
     /// own session (setsid) and is left alone. Returns what was stopped, for the log.
@@ -186,7 +187,7 @@ package enum HookRunner {
                   group == pid, session != pid, let environ = try? FileBytes.read("/proc/\(pid)/environ", upTo: 1 << 20) else { continue }
             let variables = Set(environ.split(separator: 0).map { String(decoding: $0, as: UTF8.self) })
             guard variables.contains("NETPLUG_PLUGIN=\(plugin)"), variables.contains("NETPLUG_STATE_DIR=\(stateDir)"),
-                  variables.contains(where: { $0.hasPrefix("NETPLUG_METHOD=") }) else { continue }
+                  variables.contains(where: { $0.hasPrefix("NETPLUG_METHOD=") }) || variables.contains("NETPLUG_RESIDENT=1") else { continue }
             if kill(-pid, SIGKILL) == 0 {
                 let command = (try? FileBytes.read("/proc/\(pid)/cmdline", upTo: 4096)).map { bytes in
                     String(decoding: bytes.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)

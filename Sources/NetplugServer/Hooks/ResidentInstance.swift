@@ -1,0 +1,464 @@
+import CSpawn
+import Logging
+import NetplugCore
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a resident instance made of one call.
+enum ResidentReply {
+    /// `{"id": N, "answer": {...}}`: read as a hook's stdout object would be.
+    case answer(JSON)
+    /// `{"id": N, "error": "text"}`.
+    case error(String)
+    /// `{"id": N}` alone: the method's default.
+    case useDefault
+    /// The instance failed the call and is being stopped; the text is the 500's.
+    case failed(String)
+    case timedOut
+}
+
+/// One running process of a resident hook: its pipes, the JSON lines it writes, its stop.
+/// The call that holds it (the pool hands it to one call at a time) writes and reads on its
+/// own thread; stderr is read by a job of its own, so that what the instance says while
+/// idle is logged too, and its last lines are at hand when it fails.
+final class ResidentInstance: @unchecked Sendable {
+    // @unchecked: the pid and descriptors never change; `pending` and `nextID` belong to the
+    // one call holding the instance; `output` and `stopping` are Mutexes.
+    let file: HookFile
+    let pid: pid_t
+    private let stdinFD: Int32, stdoutFD: Int32, pidFD: Int32
+    /// Bytes of stdout after the last line read.
+    private var pending: [UInt8] = []
+    private var nextID = 1
+    private let output: Mutex<StderrState>
+    private let stopping = Mutex(false)
+    private let logger: Logger
+    static let lineLimit = Outcome.stdoutLimit
+
+    private struct StderrState {
+        var fd: Int32
+        var atEnd = false
+        var partial: [UInt8] = []
+        /// Lines written during the call in flight; logged under it (`Served.stderr`).
+        var inCall = false
+        var callLines: [UInt8] = []
+        /// The last lines, for the messages that say why the instance failed.
+        var recent: [String] = []
+    }
+
+    private init(file: HookFile, child: netplug_child, logger: Logger) {
+        self.file = file
+        self.pid = child.pid
+        self.stdinFD = child.stdin_fd
+        self.stdoutFD = child.stdout_fd
+        self.pidFD = child.pid_fd
+        self.output = Mutex(StderrState(fd: child.stderr_fd))
+        self.logger = logger
+    }
+
+    /// Starts the file with argv `PATH resident`, in its own process group, as a hook is
+    /// started, and waits for its ready line. Returns the instance, or why it cannot serve
+    /// (it is stopped then).
+    static func start(_ file: HookFile, workingDirectory: String, environment: HookEnvironment, deadline: Double,
+                      timeout: Double, logger: Logger) -> Result<ResidentInstance, ResidentStartFailure> {
+        var child = netplug_child()
+        var rc: Int32 = 0
+        OrphanReaper.spawning {
+            rc = withCStringArray([file.path, "resident"]) { argv in
+                environment.withPointers { envp in
+                    netplug_spawn_resident(file.path, argv, envp, workingDirectory, &child)
+                }
+            }
+            return rc == 0 ? child.pid : nil
+        }
+        if rc != 0 {
+            return .failure(ResidentStartFailure(reason: "resident hook \(file.name) could not be started: \(errnoText(rc))"))
+        }
+        let instance = ResidentInstance(file: file, child: child, logger: logger)
+        WorkerPool.shared.submit { instance.readStderr() }
+        if let problem = instance.awaitReady(deadline: deadline, timeout: timeout) {
+            let lines = instance.recentStderr()
+            instance.stopInBackground(.terminate)
+            var reason = problem
+            if let last = lines.last { reason += ": \(last)" }
+            return .failure(ResidentStartFailure(reason: reason, stderr: lines))
+        }
+        return .success(instance)
+    }
+
+    /// nil once the first line is `{"netplug": 1}`; else what went wrong.
+    private func awaitReady(deadline: Double, timeout: Double) -> String? {
+        switch readLine(deadline: deadline) {
+        case .line(let bytes):
+            if let value = try? JSON.parse(bytes), value.isObject, value["netplug"]?.integer == 1, value.members.count == 1 {
+                return nil
+            }
+            return "resident hook \(file.name) is not ready: its first line must be {\"netplug\": 1}, but it wrote \(quoted(bytes))"
+        case .exited(let status):
+            return "resident hook \(file.name) \(status) before it was ready"
+        case .timedOut:
+            return "resident hook \(file.name) was not ready within \(Outcome.formatSeconds(timeout)) s (its first line must be {\"netplug\": 1})"
+        case .tooLong:
+            return "resident hook \(file.name) is not ready: its first line is over 1 MiB"
+        case .closed:
+            return "resident hook \(file.name) closed its stdout before it was ready"
+        }
+    }
+
+    /// Sends one call and reads its answer line. A reply that breaks the protocol stops the
+    /// instance (`.failed`); so does a timeout, after which the caller answers at once.
+    func call(method: String, request: JSON, environment: [(String, String)], deadline: Double) -> ResidentReply {
+        let id = nextID
+        nextID += 1
+        let env = JSON.object()
+        for (key, value) in environment { env.set(key, .string(value)) }
+        let message = JSON.object(["id": .integer(id), "method": .string(method), "request": request, "env": env])
+        output.withLock { state in
+            state.inCall = true
+            state.callLines = []
+        }
+        if let problem = write(message.bytes + [0x0A], deadline: deadline) {
+            return problem
+        }
+        let line: [UInt8]
+        switch readLine(deadline: deadline) {
+        case .line(let bytes): line = bytes
+        case .timedOut:
+            stopInBackground(.terminate)
+            return .timedOut
+        case .exited(let status): return failedAfterExit(status)
+        case .closed: return fail("closed its stdout")
+        case .tooLong: return fail("wrote a line over 1 MiB")
+        }
+        guard let reply = try? JSON.parse(line), reply.isObject else {
+            return fail("wrote \(quoted(line)), which is not a JSON object")
+        }
+        guard let replyID = reply["id"], replyID.integer == id else {
+            return fail("answered call \(id) with id \(reply["id"]?.text ?? "missing"): \(quoted(line))")
+        }
+        if let error = reply["error"] {
+            if let text = error.string, !text.isEmpty { return .error(text) }
+            return .error("resident hook \(file.name) answered with error \(error.text)")
+        }
+        if let answer = reply["answer"] { return .answer(answer) }
+        return .useDefault
+    }
+
+    /// What the instance wrote on stderr during the call; the instance counts as idle again.
+    func endCall() -> [UInt8] {
+        output.withLock { state in
+            let idleLines = drain(&state)
+            state.inCall = false
+            let lines = state.callLines
+            state.callLines = []
+            log(idleLines)
+            return lines
+        }
+    }
+
+    /// Whether the process still runs (it may have died while idle).
+    var isAlive: Bool {
+        var entry = pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, 0) == 0
+    }
+
+    private func fail(_ what: String) -> ResidentReply {
+        stopInBackground(.kill)
+        return .failed("resident hook \(file.name) \(what); it was stopped, and a new instance serves the next call")
+    }
+
+    private func failedAfterExit(_ status: String) -> ResidentReply {
+        let last = recentStderr().last.map { ": \($0)" } ?? ""
+        stopInBackground(.kill)
+        return .failed("resident hook \(file.name) \(status) during the call\(last)")
+    }
+
+    // MARK: Lines
+
+    private enum LineRead {
+        case line([UInt8])
+        case exited(String)
+        case timedOut
+        case tooLong
+        case closed
+    }
+
+    private func write(_ bytes: [UInt8], deadline: Double) -> ResidentReply? {
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(stdinFD, $0.baseAddress! + written, $0.count - written) }
+            if n > 0 { written += n; continue }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 && errno != EAGAIN {
+                // EPIPE: it closed its stdin, most likely on its way out.
+                if waitForExit(upTo: min(1, max(0, deadline - HookRunner.now()))) { return failedAfterExit(exitText()) }
+                return fail("closed its stdin")
+            }
+            var fds = [pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0), pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0)]
+            let wait = deadline - HookRunner.now()
+            if wait <= 0 { stopInBackground(.terminate); return .timedOut }
+            _ = poll(&fds, 2, Int32(min(wait * 1000, 1000).rounded(.up)))
+            if fds[1].revents != 0 { return failedAfterExit(exitText()) }
+        }
+        return nil
+    }
+
+    private func readLine(deadline: Double) -> LineRead {
+        var searched = 0
+        var scratch = [UInt8](repeating: 0, count: 65536)
+        while true {
+            if let newline = pending[searched...].firstIndex(of: 0x0A) {
+                let line = Array(pending[..<newline])
+                pending.removeSubrange(...newline)
+                return .line(line)
+            }
+            searched = pending.count
+            if pending.count > ResidentInstance.lineLimit { return .tooLong }
+            let wait = deadline - HookRunner.now()
+            if wait <= 0 { return .timedOut }
+            var fds = [pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0), pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0)]
+            let ready = poll(&fds, 2, Int32(min(wait * 1000, 1000).rounded(.up)))
+            if ready < 0 && errno != EINTR { return .closed }
+            if fds[0].revents != 0 {
+                let n = scratch.withUnsafeMutableBytes { read(stdoutFD, $0.baseAddress, $0.count) }
+                if n > 0 {
+                    pending.append(contentsOf: scratch[0..<n])
+                    continue
+                }
+                if n == 0 {
+                    // End of file: it is on its way out, or it closed stdout and stays; either
+                    // way it can answer no more. Its status says more, when it comes soon.
+                    if waitForExit(upTo: min(1, max(0, deadline - HookRunner.now()))) { return .exited(exitText()) }
+                    return .closed
+                }
+                if errno != EAGAIN && errno != EINTR { return .closed }
+            }
+            if fds[1].revents != 0 && fds[0].revents == 0 {
+                // It exited; a line it wrote first is still in the pipe, and counts.
+                var more = true
+                while more {
+                    let n = scratch.withUnsafeMutableBytes { read(stdoutFD, $0.baseAddress, $0.count) }
+                    if n > 0 { pending.append(contentsOf: scratch[0..<n]) } else { more = false }
+                }
+                if pending[searched...].contains(0x0A) { continue }
+                return .exited(exitText())
+            }
+        }
+    }
+
+    /// "exited with status N" or "was killed by signal S", once it has exited.
+    private func exitText() -> String {
+        var status: Int32 = 0
+        let rc = waitpid(pid, &status, WNOHANG)
+        guard rc == pid else { return exitStatusText.withLock { $0 } ?? "exited" }
+        let text = netplug_wifsignaled(status) != 0
+            ? "was killed by signal \(netplug_wtermsig(status))"
+            : "exited with status \(netplug_wexitstatus(status))"
+        exitStatusText.withLock { $0 = text }
+        OrphanReaper.finished(pid)
+        return text
+    }
+
+    private let exitStatusText = Mutex<String?>(nil)
+
+    private func waitForExit(upTo seconds: Double) -> Bool {
+        var entry = pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0)
+        let end = HookRunner.now() + seconds
+        while true {
+            let left = end - HookRunner.now()
+            let rc = poll(&entry, 1, left.isFinite ? Int32(min(max(0, left * 1000), 3_600_000).rounded(.up)) : -1)
+            if rc > 0 { return true }
+            if rc == 0 || errno != EINTR { return false }
+        }
+    }
+
+    private func quoted(_ bytes: [UInt8]) -> String {
+        let text = String(decoding: bytes.prefix(200), as: UTF8.self)
+        return (text + (bytes.count > 200 ? "..." : "")).debugDescription
+    }
+
+    // MARK: stderr
+
+    private func readStderr() {
+        while true {
+            // Another thread may have read the end of file and closed it meanwhile.
+            let fd = output.withLock { $0.fd }
+            guard fd >= 0 else { break }
+            var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            if poll(&entry, 1, -1) < 0 && errno != EINTR { break }
+            // Only this job closes it, so that the number it polls is never another file's.
+            let done = output.withLock { state -> Bool in
+                log(drain(&state))
+                guard state.atEnd else { return false }
+                close(state.fd)
+                state.fd = -1
+                return true
+            }
+            if done { break }
+        }
+    }
+
+    /// Reads what stderr holds. Complete lines go to the call in flight, or are returned to
+    /// be logged as the instance's own.
+    private func drain(_ state: inout StderrState) -> [String] {
+        guard state.fd >= 0, !state.atEnd else { return [] }
+        var scratch = [UInt8](repeating: 0, count: 16384)
+        var atEnd = false
+        while true {
+            let n = scratch.withUnsafeMutableBytes { read(state.fd, $0.baseAddress, $0.count) }
+            if n > 0 { state.partial.append(contentsOf: scratch[0..<n]); continue }
+            if n < 0 && errno == EINTR { continue }
+            atEnd = n == 0 || errno != EAGAIN
+            break
+        }
+        var idle: [String] = []
+        var lines: [ArraySlice<UInt8>] = []
+        while let newline = state.partial.firstIndex(of: 0x0A) {
+            lines.append(state.partial[..<newline])
+            state.partial.removeSubrange(...newline)
+        }
+        if atEnd {
+            if !state.partial.isEmpty { lines.append(state.partial[...]) }
+            state.partial = []
+            state.atEnd = true
+        } else if state.partial.count > HookRunner.stderrKeep {
+            lines.append(state.partial[...])
+            state.partial = []
+        }
+        for line in lines {
+            let text = String(decoding: line, as: UTF8.self).trimmingCharacters()
+            if text.isEmpty { continue }
+            state.recent.append(text)
+            if state.recent.count > 20 { state.recent.removeFirst() }
+            if state.inCall {
+                state.callLines.append(contentsOf: line)
+                state.callLines.append(0x0A)
+            } else {
+                idle.append(text)
+            }
+        }
+        return idle
+    }
+
+    private func log(_ lines: [String]) {
+        for line in lines {
+            logger.info("\(line)", metadata: ["hook": "\(file.name)", "hook.stream": "stderr", "call.method": "resident"])
+        }
+    }
+
+    /// Its last lines on stderr, everything it wrote so far read first.
+    func recentStderr() -> [String] {
+        output.withLock { state in
+            log(drain(&state))
+            return state.recent
+        }
+    }
+
+    // MARK: Stop
+
+    enum StopKind {
+        /// Reload and the host's stop: end of file on stdin, SIGTERM 2 s later, SIGKILL 2 s after.
+        case endOfInput
+        /// A call past the timeout, or a start that was not ready: SIGTERM, SIGKILL 2 s later.
+        case terminate
+        /// It broke the protocol or died: SIGKILL.
+        case kill
+    }
+
+    /// Stops the instance on a worker and calls `done` once it is gone, process group and all.
+    /// Only the first stop counts.
+    func stopInBackground(_ kind: StopKind, done: (@Sendable () -> Void)? = nil) {
+        let first = stopping.withLock { already in
+            defer { already = true }
+            return !already
+        }
+        guard first else { return }
+        ResidentInstances.live.add(self)
+        WorkerPool.shared.submit {
+            self.stop(kind)
+            ResidentInstances.live.remove(self)
+            done?()
+        }
+    }
+
+    private func stop(_ kind: StopKind) {
+        let grace = 2.0
+        switch kind {
+        case .endOfInput:
+            close(stdinFD)
+            if !waitForExit(upTo: grace) {
+                kill(-pid, SIGTERM)
+                if !waitForExit(upTo: grace) { kill(-pid, SIGKILL) }
+            }
+        case .terminate:
+            kill(-pid, SIGTERM)
+            if !waitForExit(upTo: grace) { kill(-pid, SIGKILL) }
+        case .kill:
+            kill(-pid, SIGKILL)
+        }
+        _ = waitForExit(upTo: .infinity)
+        // Whatever it left in its process group goes with it: none is left running.
+        kill(-pid, SIGKILL)
+        _ = exitText()
+        if kind != .endOfInput { close(stdinFD) }
+        close(stdoutFD)
+        close(pidFD)
+        log(recentStderrAfterExit())
+    }
+
+    /// The stderr lines still in the pipe after the exit, logged as the instance's own.
+    private func recentStderrAfterExit() -> [String] {
+        output.withLock { state in drain(&state) }
+    }
+}
+
+/// Why an instance could not start serving, with its last stderr lines.
+struct ResidentStartFailure: Error {
+    var reason: String
+    var stderr: [String] = []
+}
+
+/// The instances being stopped, so that the host's stop can wait until none is left.
+final class ResidentInstances: @unchecked Sendable {
+    // @unchecked: guarded by `mutex`, with a condition to wait on.
+    static let live = ResidentInstances()
+    private var mutex = pthread_mutex_t()
+    private var changed = pthread_cond_t()
+    private var stopping: [ObjectIdentifier: ResidentInstance] = [:]
+
+    private init() {
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&changed, nil)
+    }
+
+    func add(_ instance: ResidentInstance) {
+        pthread_mutex_lock(&mutex)
+        stopping[ObjectIdentifier(instance)] = instance
+        pthread_mutex_unlock(&mutex)
+    }
+
+    func remove(_ instance: ResidentInstance) {
+        pthread_mutex_lock(&mutex)
+        stopping[ObjectIdentifier(instance)] = nil
+        pthread_mutex_unlock(&mutex)
+        pthread_cond_broadcast(&changed)
+    }
+
+    /// Blocks until every instance being stopped is gone, or `seconds` have passed.
+    func waitUntilNone(upTo seconds: Double) -> Bool {
+        var until = timespec()
+        clock_gettime(CLOCK_REALTIME, &until)
+        let whole = seconds.rounded(.down)
+        until.tv_sec += Int(whole)
+        until.tv_nsec += Int((seconds - whole) * 1e9)
+        if until.tv_nsec >= 1_000_000_000 { until.tv_sec += 1; until.tv_nsec -= 1_000_000_000 }
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        while !stopping.isEmpty {
+            if pthread_cond_timedwait(&changed, &mutex, &until) == ETIMEDOUT { return stopping.isEmpty }
+        }
+        return true
+    }
+}

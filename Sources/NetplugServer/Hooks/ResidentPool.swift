@@ -1,0 +1,259 @@
+import Logging
+import NetplugCore
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How the instances of resident hooks are started.
+struct ResidentLaunch: Sendable {
+    var workingDirectory: String
+    var environment: HookEnvironment
+    var timeout: Double
+    var instances: Int
+    var logger: Logger
+}
+
+/// The instances of one family's resident hook, in `instances` slots. An instance serves one
+/// call at a time; a slot starts its instance when a call needs it, at most once a second,
+/// and again after a failure. When the file changes (inode, size, mtime), every slot starts
+/// afresh and the old instances are stopped once their call is answered.
+final class ResidentPool: @unchecked Sendable {
+    // @unchecked: everything below `launch` is guarded by `mutex`; calls wait on `changed`
+    // for an instance with a deadline, which Mutex cannot do.
+    let launch: ResidentLaunch
+    private var mutex = pthread_mutex_t()
+    private var changed = pthread_cond_t()
+    private var file: HookFile
+    private var identity: FileIdentity?
+    private var generation = 0
+    private var slots: [Slot]
+    /// Each start that failed, numbered, so that a call fails only with a start it waited for.
+    private var starts = 0
+    private var lastFailure: (start: Int, reason: String)?
+    private var stopped = false
+
+    private enum Slot {
+        case empty(lastStart: Double)
+        case starting
+        case idle(ResidentInstance, lastStart: Double)
+        case busy(ResidentInstance, lastStart: Double)
+    }
+
+    /// An instance held by one call.
+    struct Lease {
+        let instance: ResidentInstance
+        let slot: Int
+        let generation: Int
+    }
+
+    enum Acquired {
+        case lease(Lease)
+        case failed(String)
+        case timedOut
+    }
+
+    init(file: HookFile, launch: ResidentLaunch) {
+        self.file = file
+        self.launch = launch
+        self.identity = FileIdentity(file.path)
+        self.slots = Array(repeating: .empty(lastStart: -.infinity), count: launch.instances)
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&changed, nil)
+    }
+
+    /// An instance for one call, started if need be, or why there is none before `deadline`.
+    func acquire(_ current: HookFile, deadline: Double) -> Acquired {
+        let currentIdentity = FileIdentity(current.path)
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        if current != file || currentIdentity != identity {
+            retireAll()
+            file = current
+            identity = currentIdentity
+            launch.logger.info("resident hook \(current.name) changed: the next calls go to new instances")
+        }
+        let waitedFrom = starts
+        while true {
+            if stopped { return .failed("netplug-host is stopping; resident hook \(file.name) takes no more calls") }
+            let now = HookRunner.now()
+            var nextStart = Double.infinity
+            var startable: Int?
+            for index in slots.indices {
+                switch slots[index] {
+                case .idle(let instance, let lastStart):
+                    guard instance.isAlive else {
+                        // It died while idle: said in the log, and replaced like any failure.
+                        launch.logger.warning("resident hook \(file.name) ended while idle; a new instance serves the next call")
+                        instance.stopInBackground(.kill)
+                        slots[index] = .empty(lastStart: lastStart)
+                        if lastStart + 1 <= now { startable = startable ?? index } else { nextStart = min(nextStart, lastStart + 1) }
+                        continue
+                    }
+                    slots[index] = .busy(instance, lastStart: lastStart)
+                    return .lease(Lease(instance: instance, slot: index, generation: generation))
+                case .empty(let lastStart):
+                    if lastStart + 1 <= now { startable = startable ?? index } else { nextStart = min(nextStart, lastStart + 1) }
+                case .starting, .busy:
+                    break
+                }
+            }
+            if let failure = lastFailure, failure.start > waitedFrom {
+                return .failed(failure.reason)
+            }
+            if let index = startable {
+                return start(slot: index, deadline: deadline)
+            }
+            if now >= deadline { return .timedOut }
+            wait(until: min(deadline, nextStart))
+        }
+    }
+
+    /// Called with the mutex held; starts the slot's instance without it.
+    private func start(slot index: Int, deadline: Double) -> Acquired {
+        slots[index] = .starting
+        let startedAt = HookRunner.now()
+        let startFile = file, startGeneration = generation
+        pthread_mutex_unlock(&mutex)
+        let result = ResidentInstance.start(startFile, workingDirectory: launch.workingDirectory, environment: launch.environment,
+                                            deadline: deadline, timeout: launch.timeout, logger: launch.logger)
+        pthread_mutex_lock(&mutex)
+        defer { pthread_cond_broadcast(&changed) }
+        let current = startGeneration == generation
+        switch result {
+        case .success(let instance):
+            if current { slots[index] = .busy(instance, lastStart: startedAt) }
+            // Started from a file that changed meanwhile: it serves the call that started it,
+            // and is stopped when released.
+            return .lease(Lease(instance: instance, slot: index, generation: startGeneration))
+        case .failure(let failure):
+            if current { slots[index] = .empty(lastStart: startedAt) }
+            starts += 1
+            lastFailure = (starts, failure.reason)
+            launch.logger.error("\(failure.reason)")
+            return .failed(failure.reason)
+        }
+    }
+
+    /// Gives the instance back after its call; `healthy` false when the call stopped it.
+    func release(_ lease: Lease, healthy: Bool) {
+        pthread_mutex_lock(&mutex)
+        defer {
+            pthread_mutex_unlock(&mutex)
+            pthread_cond_broadcast(&changed)
+        }
+        guard lease.generation == generation, !stopped,
+              case .busy(let instance, let lastStart) = slots[lease.slot], instance === lease.instance else {
+            // Retired meanwhile (the file changed, the host stops): stopped now that its call is over.
+            if healthy { lease.instance.stopInBackground(.endOfInput) }
+            return
+        }
+        slots[lease.slot] = healthy ? .idle(instance, lastStart: lastStart) : .empty(lastStart: lastStart)
+    }
+
+    /// Starts the first instance and waits until it is ready: `serve` does so before it listens.
+    func startFirst() -> ResidentStartFailure? {
+        let deadline = HookRunner.now() + launch.timeout
+        let result = ResidentInstance.start(file, workingDirectory: launch.workingDirectory, environment: launch.environment,
+                                            deadline: deadline, timeout: launch.timeout, logger: launch.logger)
+        switch result {
+        case .success(let instance):
+            pthread_mutex_lock(&mutex)
+            slots[0] = .idle(instance, lastStart: HookRunner.now())
+            pthread_mutex_unlock(&mutex)
+            return nil
+        case .failure(let failure):
+            return failure
+        }
+    }
+
+    /// No more calls: idle instances are stopped now, busy ones when their call is answered.
+    func stop() {
+        pthread_mutex_lock(&mutex)
+        stopped = true
+        retireAll()
+        pthread_mutex_unlock(&mutex)
+        pthread_cond_broadcast(&changed)
+    }
+
+    /// With the mutex held: every slot starts afresh; idle instances are stopped at once.
+    private func retireAll() {
+        generation += 1
+        for slot in slots {
+            if case .idle(let instance, _) = slot { instance.stopInBackground(.endOfInput) }
+        }
+        slots = Array(repeating: .empty(lastStart: -.infinity), count: launch.instances)
+        lastFailure = nil
+    }
+
+    private func wait(until deadline: Double) {
+        let seconds = max(0, deadline - HookRunner.now())
+        var until = timespec()
+        clock_gettime(CLOCK_REALTIME, &until)
+        let whole = min(seconds.rounded(.down), 86400)
+        until.tv_sec += Int(whole)
+        until.tv_nsec += Int((min(seconds, 86400) - whole) * 1e9)
+        if until.tv_nsec >= 1_000_000_000 { until.tv_sec += 1; until.tv_nsec -= 1_000_000_000 }
+        _ = pthread_cond_timedwait(&changed, &mutex, &until)
+    }
+}
+
+/// A file as `stat` identifies a version of it: replaced (new inode) or rewritten (size, mtime).
+struct FileIdentity: Equatable {
+    var device: UInt
+    var inode: UInt
+    var size: Int
+    var modified: timespec
+
+    init?(_ path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        device = UInt(info.st_dev)
+        inode = UInt(info.st_ino)
+        size = Int(info.st_size)
+        modified = info.st_mtim
+    }
+
+    static func == (a: FileIdentity, b: FileIdentity) -> Bool {
+        a.device == b.device && a.inode == b.inode && a.size == b.size
+            && a.modified.tv_sec == b.modified.tv_sec && a.modified.tv_nsec == b.modified.tv_nsec
+    }
+}
+
+/// The resident hooks of a folder: one pool per family that has a resident file.
+final class ResidentHooks: Sendable {
+    let launch: ResidentLaunch
+    private let pools = Mutex<[Family: ResidentPool]>([:])
+
+    init(launch: ResidentLaunch) {
+        self.launch = launch
+    }
+
+    /// The family's pool, made on its first call.
+    func pool(_ family: Family, file: HookFile) -> ResidentPool {
+        pools.withLock { pools in
+            if let pool = pools[family] { return pool }
+            let pool = ResidentPool(file: file, launch: launch)
+            pools[family] = pool
+            return pool
+        }
+    }
+
+    /// The family's resident file is gone: its methods fall back to hook files and defaults,
+    /// and its instances are stopped.
+    func fileGone(_ family: Family) {
+        let pool = pools.withLock { $0.removeValue(forKey: family) }
+        if let pool {
+            launch.logger.info("the \(family.rawValue) resident hook was removed: its methods go to hook files and defaults, and its instances are stopped")
+            pool.stop()
+        }
+    }
+
+    /// Stops every instance and waits until none is left (up to `seconds`).
+    func stopAll(upTo seconds: Double) -> Bool {
+        // The pools stay, stopped: a call that comes after this is refused, not served.
+        let all = pools.withLock { Array($0.values) }
+        for pool in all { pool.stop() }
+        return ResidentInstances.live.waitUntilNone(upTo: seconds)
+    }
+}
