@@ -43,7 +43,9 @@ let package = Package(
                 "NetplugServer", "NetplugCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            // The Python module for resident hooks (python/netplug.py), which `init --resident` writes.
+            resources: [.embedInCode("netplug.py")]
         ),
         .target(
             name: "SwiftDriverExample",

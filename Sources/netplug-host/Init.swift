@@ -30,6 +30,15 @@ struct Init: ParsableCommand {
     @Flag(help: "Also stub the IPAM methods in ipam/ (a naive allocator in 10.99.0.0/24 to replace).")
     var ipam = false
 
+    @Flag(help: "One resident.py (and ipam/resident.py) that netplug-host starts once, instead of a file per method; Python only.")
+    var resident = false
+
+    func validate() throws {
+        if resident && lang != .python {
+            throw ValidationError("--resident: resident hooks are made in Python; add --lang python")
+        }
+    }
+
     func run() throws {
         let root = absolute(folder)
         var info = stat()
@@ -40,6 +49,7 @@ struct Init: ParsableCommand {
         }
         try makeFolder(root)
         if ipam { try makeFolder(root + "/ipam") }
+        if resident { return try makeResident(root) }
         let ext = lang == .sh ? "sh" : "py"
         for method in Methods.all where method.family == .networkDriver || ipam {
             let path = "\(root)/\(method.hookStem).\(ext)"
@@ -53,11 +63,11 @@ struct Init: ParsableCommand {
         chmod(path, 0o755)
     }
 
-    func write(_ path: String, _ text: String) throws {
+    func write(_ path: String, _ text: String, mode: mode_t = 0o755) throws {
         guard let file = fopen(path, "wx") else { throw ValidationError("cannot write \(path): \(errnoText())") }
         fputs(text, file)
         fclose(file)
-        chmod(path, 0o755)
+        chmod(path, mode)
     }
 
     static func isEmpty(_ path: String) -> Bool {
@@ -71,24 +81,111 @@ struct Init: ParsableCommand {
     /// The comment every stub starts with: when, request, answer, default.
     func header(_ method: Method) -> String {
         let shebang = lang == .sh ? "#!/bin/sh" : "#!/usr/bin/env python3"
+        let lines = explanation(method) + [
+            "To refuse, print a message on stderr and exit 1 (or print {\"Err\": \"message\"});",
+            "on an error, Docker: \(Samples.onError(method)).",
+        ]
+        return shebang + "\n" + lines.map { $0.isEmpty ? "#" : "# " + $0 }.joined(separator: "\n") + "\n"
+    }
+
+    /// When Docker calls the method, an example request, the answer's fields, the default.
+    func explanation(_ method: Method) -> [String] {
+        let wording = resident
+            ? (request: "Docker sends, for example:", answer: "Return the answer, with these fields:", none: "Returning None answers netplug-host's default:")
+            : (request: "Docker sends on stdin, for example:", answer: "Print the answer on stdout, with these fields:", none: "Without this file netplug-host answers:")
         var lines = [
             "\(method.fullName): \(method.summary)",
             "",
-            "Docker sends on stdin, for example:",
+            wording.request,
             "  " + Samples.request(method).text,
             "",
-            "Print the answer on stdout, with these fields:",
+            wording.answer,
         ]
         lines += ShapeText.render(method.answer).split(separator: "\n").map { "  " + $0 }
         lines += [
             "for example:",
             "  " + Samples.answer(method).text,
             "",
-            "Without this file netplug-host answers: \(Samples.defaultText(method))",
-            "To refuse, print a message on stderr and exit 1 (or print {\"Err\": \"message\"});",
-            "on an error, Docker: \(Samples.onError(method)).",
+            "\(wording.none) \(Samples.defaultText(method))",
         ]
-        return shebang + "\n" + lines.map { $0.isEmpty ? "#" : "# " + $0 }.joined(separator: "\n") + "\n"
+        return lines
+    }
+
+    /// `resident.py` (and `ipam/resident.py`) with a documented handler per method, and
+    /// `lib/netplug.py`, the module that speaks to netplug-host.
+    func makeResident(_ root: String) throws {
+        try makeFolder(root + "/lib")
+        try write(root + "/lib/netplug.py", String(decoding: PackageResources.netplug_py, as: UTF8.self), mode: 0o644)
+        try write(root + "/resident.py", residentScript(.networkDriver, lib: "lib"))
+        if ipam { try write(root + "/ipam/resident.py", residentScript(.ipamDriver, lib: "../lib")) }
+        let files = ipam ? "resident.py, ipam/resident.py and lib/netplug.py" : "resident.py and lib/netplug.py"
+        print("made \(root) with \(files); next: netplug-host exercise --hooks \(folder)")
+    }
+
+    func residentScript(_ family: Family, lib: String) -> String {
+        var text = """
+        #!/usr/bin/env python3
+        # A resident hook: netplug-host starts this file once and sends it every \(family.rawValue)
+        # method that has no hook file of its own, one call at a time. Each function gets the
+        # request Docker sent and `env`, the variables a hook file would have had (NETPLUG_METHOD,
+        # NETPLUG_NETWORK_ID, NETPLUG_NETWORK_FILE, ...). It returns the answer, or None for
+        # netplug-host's default, or raises netplug.Error("a sentence the user will read").
+        # What it keeps in memory lasts until netplug-host stops or this file changes; keep what
+        # must survive a restart under NETPLUG_STATE_DIR.
+        import os
+        import sys
+
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "\(lib)"))
+        import netplug  # noqa: E402
+
+        """
+        if family == .ipamDriver {
+            text += "# A stand-in allocator in 10.99.0.0/24, in memory: replace it with a real one.\nnext_address = {}\n\n"
+        }
+        var table: [String] = []
+        for method in Methods.inFamily(family) {
+            let function = snakeCase(method.name)
+            table.append("    \"\(method.name)\": \(function),")
+            let doc = explanation(method).map { $0.isEmpty ? "" : "    " + $0 }.joined(separator: "\n")
+            text += "\ndef \(function)(request, env):\n    \"\"\"\(doc.dropFirst(4))\n    \"\"\"\n"
+            text += residentBody(method) + "\n"
+        }
+        text += "\nnetplug.serve({\n" + table.joined(separator: "\n") + "\n})\n"
+        return text
+    }
+
+    func residentBody(_ method: Method) -> String {
+        switch method.id {
+        case .requestPool:
+            return """
+                pool = request.get("Pool") or "10.99.0.0/24"
+                return {"PoolID": "pool-" + pool, "Pool": pool, "Data": {}}
+
+            """
+        case .requestAddress:
+            return """
+                address = request.get("Address", "").split("/")[0]
+                if not address:
+                    n = next_address.get(request["PoolID"], 1)
+                    next_address[request["PoolID"]] = n + 1
+                    address = "10.99.0.%d" % n
+                return {"Address": address + "/24", "Data": {}}
+
+            """
+        case .releasePool, .releaseAddress:
+            return "    return {}\n"
+        default:
+            return "    return None\n"
+        }
+    }
+
+    func snakeCase(_ name: String) -> String {
+        var result = ""
+        for character in name {
+            if character.isUppercase && !result.isEmpty { result += "_" }
+            result += character.lowercased()
+        }
+        return result
     }
 
     func body(_ method: Method) -> String {

@@ -58,7 +58,7 @@ def alive(pid):
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # gone before, or while, it was read
         return False
 
 
@@ -452,3 +452,18 @@ def test_resident_instances_flag_is_checked(hooks, value):
     result = run_host("--hooks", hooks.path, "--resident-instances", value)
     assert result.returncode != 0
     assert "--resident-instances" in result.stderr and len(result.stderr.strip().splitlines()) <= 3, result.stderr
+
+
+def test_init_resident_makes_a_driver_that_passes_exercise(workdir):
+    folder = os.path.join(workdir, "made")
+    made = run_host("init", folder, "--lang", "python", "--resident", "--ipam")
+    assert made.returncode == 0, made.stderr
+    assert sorted(os.listdir(folder)) == ["ipam", "lib", "resident.py"]
+    with open(os.path.join(folder, "lib", "netplug.py")) as f, open(os.path.join(PYTHON_DIR, "netplug.py")) as g:
+        assert f.read() == g.read(), "the module init writes is the project's"
+    check = run_host("check", "--hooks", folder)
+    assert check.returncode == 0 and "0 hook(s)" in check.stdout and "default:" not in check.stdout, check.stdout
+    exercised = run_host("exercise", "--hooks", folder, "--ipam", timeout=60)
+    assert exercised.returncode == 0 and "all 21 steps passed" in exercised.stdout, exercised.stdout + exercised.stderr
+    refused = run_host("init", os.path.join(workdir, "sh"), "--resident")
+    assert refused.returncode != 0 and "--resident: resident hooks are made in Python; add --lang python" in refused.stderr

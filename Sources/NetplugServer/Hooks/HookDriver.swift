@@ -168,6 +168,10 @@ package final class HookDriver: PluginBackend {
             answer = .error(500, text)
         case .useDefault:
             pool.release(lease, healthy: true)
+            if case .notImplemented = call.method.defaultAnswer {
+                let message = "resident hook \(file.name) answered no \(call.method.fullName), which has no default: IPAM cannot invent pools or addresses, so the hook must answer"
+                return Served(answer: .error(500, message), handler: file.name, stderr: stderr)
+            }
             return servedDefault(call, handler: file.name, stderr: stderr)
         case .failed(let reason):
             healthy = false
