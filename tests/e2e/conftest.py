@@ -142,10 +142,12 @@ def bridge_plugin(base, docker):
     p.stop()
 
 
-@pytest.fixture(scope="session")
-def ipam_plugin(base, docker):
-    """examples/bridge-ipam: the bridge driver and the Python IPAM driver on one socket."""
-    p = Plugin(base, os.path.join(ROOT, "examples", "bridge-ipam"), f"npipam{os.getpid()}")
+@pytest.fixture(scope="session", params=["bridge-ipam", "bridge-ipam-resident"])
+def ipam_plugin(base, docker, request):
+    """The bridge driver and the Python IPAM driver on one socket: as four hook files
+    (examples/bridge-ipam), and as one resident hook (examples/bridge-ipam-resident)."""
+    suffix = "r" if request.param.endswith("resident") else ""
+    p = Plugin(base, os.path.join(ROOT, "examples", request.param), f"npipam{suffix}{os.getpid()}")
     p.start()
     yield p
     p.stop()

@@ -49,6 +49,12 @@ def test_one_plugin_two_drivers_and_addresses_from_python(docker, ipam_plugin):
     finally:
         s.cleanup()
     assert book(ipam_plugin)["pools"] == {}, "docker network rm left allocations behind"
+    served_by = {line.split(" hook=")[1].split()[0] for line in ipam_plugin.log().splitlines()
+                 if "call.method=IpamDriver.Request" in line}
+    if ipam_plugin.hooks.endswith("resident"):
+        assert served_by == {"ipam/resident.py"}, served_by
+    else:
+        assert served_by == {"ipam/RequestPool.py", "ipam/RequestAddress.py"}, served_by
 
 
 def test_exhausted_pool_and_requested_subnet(docker, ipam_plugin):

@@ -36,6 +36,10 @@ final class ResidentInstance: @unchecked Sendable {
     private let stopping = Mutex(false)
     private let logger: Logger
     static let lineLimit = Outcome.stdoutLimit
+    /// Read buffers, made once: stdout's for the call holding the instance, stderr's used
+    /// under `output`'s lock.
+    private let stdoutScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
+    private let stderrScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 16384, alignment: 8)
 
     private struct StderrState {
         var fd: Int32
@@ -56,6 +60,11 @@ final class ResidentInstance: @unchecked Sendable {
         self.pidFD = child.pid_fd
         self.output = Mutex(StderrState(fd: child.stderr_fd))
         self.logger = logger
+    }
+
+    deinit {
+        stdoutScratch.deallocate()
+        stderrScratch.deallocate()
     }
 
     /// Starts the file with argv `PATH resident`, in its own process group, as a hook is
@@ -207,7 +216,6 @@ final class ResidentInstance: @unchecked Sendable {
 
     private func readLine(deadline: Double) -> LineRead {
         var searched = 0
-        var scratch = [UInt8](repeating: 0, count: 65536)
         while true {
             if let newline = pending[searched...].firstIndex(of: 0x0A) {
                 let line = Array(pending[..<newline])
@@ -222,9 +230,9 @@ final class ResidentInstance: @unchecked Sendable {
             let ready = poll(&fds, 2, Int32(min(wait * 1000, 1000).rounded(.up)))
             if ready < 0 && errno != EINTR { return .closed }
             if fds[0].revents != 0 {
-                let n = scratch.withUnsafeMutableBytes { read(stdoutFD, $0.baseAddress, $0.count) }
+                let n = read(stdoutFD, stdoutScratch.baseAddress, stdoutScratch.count)
                 if n > 0 {
-                    pending.append(contentsOf: scratch[0..<n])
+                    pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: stdoutScratch[0..<n]))
                     continue
                 }
                 if n == 0 {
@@ -239,8 +247,8 @@ final class ResidentInstance: @unchecked Sendable {
                 // It exited; a line it wrote first is still in the pipe, and counts.
                 var more = true
                 while more {
-                    let n = scratch.withUnsafeMutableBytes { read(stdoutFD, $0.baseAddress, $0.count) }
-                    if n > 0 { pending.append(contentsOf: scratch[0..<n]) } else { more = false }
+                    let n = read(stdoutFD, stdoutScratch.baseAddress, stdoutScratch.count)
+                    if n > 0 { pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: stdoutScratch[0..<n])) } else { more = false }
                 }
                 if pending[searched...].contains(0x0A) { continue }
                 return .exited(exitText())
@@ -304,11 +312,10 @@ final class ResidentInstance: @unchecked Sendable {
     /// be logged as the instance's own.
     private func drain(_ state: inout StderrState) -> [String] {
         guard state.fd >= 0, !state.atEnd else { return [] }
-        var scratch = [UInt8](repeating: 0, count: 16384)
         var atEnd = false
         while true {
-            let n = scratch.withUnsafeMutableBytes { read(state.fd, $0.baseAddress, $0.count) }
-            if n > 0 { state.partial.append(contentsOf: scratch[0..<n]); continue }
+            let n = read(state.fd, stderrScratch.baseAddress, stderrScratch.count)
+            if n > 0 { state.partial.append(contentsOf: UnsafeRawBufferPointer(rebasing: stderrScratch[0..<n])); continue }
             if n < 0 && errno == EINTR { continue }
             atEnd = n == 0 || errno != EAGAIN
             break

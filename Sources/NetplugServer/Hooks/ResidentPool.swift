@@ -118,7 +118,6 @@ final class ResidentPool: @unchecked Sendable {
         let result = ResidentInstance.start(startFile, workingDirectory: launch.workingDirectory, environment: launch.environment,
                                             deadline: deadline, timeout: launch.timeout, logger: launch.logger)
         pthread_mutex_lock(&mutex)
-        defer { pthread_cond_broadcast(&changed) }
         let current = startGeneration == generation
         switch result {
         case .success(let instance):
@@ -130,6 +129,8 @@ final class ResidentPool: @unchecked Sendable {
             if current { slots[index] = .empty(lastStart: startedAt) }
             starts += 1
             lastFailure = (starts, failure.reason)
+            // Every call waiting for this start fails with it.
+            pthread_cond_broadcast(&changed)
             launch.logger.error("\(failure.reason)")
             return .failed(failure.reason)
         }
@@ -140,7 +141,9 @@ final class ResidentPool: @unchecked Sendable {
         pthread_mutex_lock(&mutex)
         defer {
             pthread_mutex_unlock(&mutex)
-            pthread_cond_broadcast(&changed)
+            // One instance (or slot) is free: one waiting call can take it. Waking them all
+            // would cost every other waiter a context switch per call.
+            pthread_cond_signal(&changed)
         }
         guard lease.generation == generation, !stopped,
               case .busy(let instance, let lastStart) = slots[lease.slot], instance === lease.instance else {

@@ -1,0 +1,1 @@
+../../../ipam-python/ipam/lib/allocator.py

@@ -1,0 +1,1 @@
+../../../../python/netplug.py
