@@ -467,3 +467,25 @@ def test_init_resident_makes_a_driver_that_passes_exercise(workdir):
     assert exercised.returncode == 0 and "all 21 steps passed" in exercised.stdout, exercised.stdout + exercised.stderr
     refused = run_host("init", os.path.join(workdir, "sh"), "--resident")
     assert refused.returncode != 0 and "--resident: resident hooks are made in Python; add --lang python" in refused.stderr
+
+
+def test_calls_waiting_for_a_busy_instance_each_get_their_own_answer(hooks, start):
+    resident(hooks, """
+def info(request, env):
+    if request["NetworkID"].startswith("a"):
+        gate("held")
+    mark("served", request["NetworkID"][:1])
+    return {"Value": {"network": request["NetworkID"], "method": env["NETPLUG_METHOD"]}}
+netplug.serve({"EndpointOperInfo": info})
+""")
+    host = start()
+    make_gate(host, "held")
+    networks = [NET] + [letter * 64 for letter in "cdef"]
+    threads = [in_background(lambda n=n: info(host, n)) for n in networks[:1]]
+    wait_for(lambda: os.path.exists(state_file(host, "held.arrived")), "the first call holds the one instance")
+    threads += [in_background(lambda n=n: info(host, n)) for n in networks[1:]]
+    open_gate(host, "held")
+    for (thread, result), network in zip(threads, networks):
+        thread.join(30)
+        assert result["reply"] == {"network": network, "method": "NetworkDriver.EndpointOperInfo"}
+    assert sorted(read_lines(host, "served")) == sorted(n[0] for n in networks), "each call answered once"

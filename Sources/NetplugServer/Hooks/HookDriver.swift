@@ -147,17 +147,18 @@ package final class HookDriver: PluginBackend {
         let deadline = HookRunner.now() + settings.timeout
         let pool = residents.pool(call.method.family, file: file)
         let timedOut = Answer.error(500, "resident hook \(file.name) timed out after \(Outcome.formatSeconds(settings.timeout)) s")
-        let lease: ResidentPool.Lease
-        switch pool.acquire(file, deadline: deadline) {
-        case .lease(let acquired): lease = acquired
-        case .failed(let reason): return Served(answer: .error(500, reason), handler: file.name)
-        case .timedOut: return Served(answer: timedOut, handler: file.name)
-        }
         let environment = perCallEnvironment(call).map { entry in
             let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
         }
-        let reply = lease.instance.call(method: call.method.fullName, request: call.request, environment: environment, deadline: deadline)
+        let lease: ResidentPool.Lease
+        let begin: ResidentPool.Begin = { $0.begin(method: call.method.fullName, request: call.request, environment: environment) }
+        switch pool.acquire(file, deadline: deadline, begin: begin) {
+        case .lease(let acquired): lease = acquired
+        case .failed(let reason): return Served(answer: .error(500, reason), handler: file.name)
+        case .timedOut: return Served(answer: timedOut, handler: file.name)
+        }
+        let reply = lease.instance.finish(deadline: deadline)
         let stderr = lease.instance.endCall()
         var healthy = true
         var answer: Answer

@@ -32,6 +32,10 @@ final class ResidentInstance: @unchecked Sendable {
     /// Bytes of stdout after the last line read.
     private var pending: [UInt8] = []
     private var nextID = 1
+    /// The call line being sent, and how much of it the pipe has taken.
+    private var outgoing: [UInt8] = []
+    private var outgoingSent = 0
+    private var currentID = 0
     private let output: Mutex<StderrState>
     private let stopping = Mutex(false)
     private let logger: Logger
@@ -116,19 +120,33 @@ final class ResidentInstance: @unchecked Sendable {
         }
     }
 
-    /// Sends one call and reads its answer line. A reply that breaks the protocol stops the
-    /// instance (`.failed`); so does a timeout, after which the caller answers at once.
-    func call(method: String, request: JSON, environment: [(String, String)], deadline: Double) -> ResidentReply {
-        let id = nextID
+    /// Starts one call: its line is written as far as the pipe takes it now, without waiting.
+    /// The thread that hands the instance over may do this for the call that gets it, so
+    /// that the instance works while that call's thread wakes up; `finish` does the rest.
+    func begin(method: String, request: JSON, environment: [(String, String)]) {
+        currentID = nextID
         nextID += 1
         let env = JSON.object()
         for (key, value) in environment { env.set(key, .string(value)) }
-        let message = JSON.object(["id": .integer(id), "method": .string(method), "request": request, "env": env])
+        let message = JSON.object(["id": .integer(currentID), "method": .string(method), "request": request, "env": env])
+        outgoing = message.bytes + [0x0A]
+        outgoingSent = 0
         output.withLock { state in
             state.inCall = true
             state.callLines = []
         }
-        if let problem = write(message.bytes + [0x0A], deadline: deadline) {
+        while outgoingSent < outgoing.count {
+            let n = outgoing.withUnsafeBytes { Glibc.write(stdinFD, $0.baseAddress! + outgoingSent, $0.count - outgoingSent) }
+            if n > 0 { outgoingSent += n } else if !(n < 0 && errno == EINTR) { break }  // full or failed: `finish` sees to it
+        }
+    }
+
+    /// Ends the call `begin` started: the rest of its line, then the answer line. A reply
+    /// that breaks the protocol stops the instance (`.failed`); so does a timeout, after
+    /// which the caller answers at once.
+    func finish(deadline: Double) -> ResidentReply {
+        let id = currentID
+        if outgoingSent < outgoing.count, let problem = write(Array(outgoing[outgoingSent...]), deadline: deadline) {
             return problem
         }
         let line: [UInt8]

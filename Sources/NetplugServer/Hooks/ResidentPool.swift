@@ -16,18 +16,21 @@ struct ResidentLaunch: Sendable {
 
 /// The instances of one family's resident hook, in `instances` slots. An instance serves one
 /// call at a time; a slot starts its instance when a call needs it, at most once a second,
-/// and again after a failure. When the file changes (inode, size, mtime), every slot starts
-/// afresh and the old instances are stopped once their call is answered.
+/// and again after a failure. Calls that find every instance busy wait in arrival order, and
+/// a released instance goes straight to the first of them. When the file changes (inode,
+/// size, mtime), every slot starts afresh and the old instances are stopped once their call
+/// is answered.
 final class ResidentPool: @unchecked Sendable {
-    // @unchecked: everything below `launch` is guarded by `mutex`; calls wait on `changed`
-    // for an instance with a deadline, which Mutex cannot do.
+    // @unchecked: everything below `launch` is guarded by `mutex`; each waiting call has a
+    // condition of its own (waits have deadlines, and a hand-over wakes exactly one call),
+    // which Mutex cannot do.
     let launch: ResidentLaunch
     private var mutex = pthread_mutex_t()
-    private var changed = pthread_cond_t()
     private var file: HookFile
     private var identity: FileIdentity?
     private var generation = 0
     private var slots: [Slot]
+    private var waiters: [Waiter] = []
     /// Each start that failed, numbered, so that a call fails only with a start it waited for.
     private var starts = 0
     private var lastFailure: (start: Int, reason: String)?
@@ -40,7 +43,7 @@ final class ResidentPool: @unchecked Sendable {
         case busy(ResidentInstance, lastStart: Double)
     }
 
-    /// An instance held by one call.
+    /// An instance held by one call, whose line `begin` has started to send.
     struct Lease {
         let instance: ResidentInstance
         let slot: Int
@@ -53,20 +56,38 @@ final class ResidentPool: @unchecked Sendable {
         case timedOut
     }
 
+    /// Starts the call on the instance it gets (`ResidentInstance.begin`).
+    typealias Begin = (ResidentInstance) -> Void
+
+    /// A call waiting for an instance.
+    private final class Waiter {
+        let begin: Begin
+        var wakeup = pthread_cond_t()
+        /// Taken off the line by a release that is starting its call on an instance.
+        var claimed = false
+        var lease: Lease?
+
+        init(begin: @escaping Begin) {
+            self.begin = begin
+            pthread_cond_init(&wakeup, nil)
+        }
+
+        deinit { pthread_cond_destroy(&wakeup) }
+    }
+
     init(file: HookFile, launch: ResidentLaunch) {
         self.file = file
         self.launch = launch
         self.identity = FileIdentity(file.path)
         self.slots = Array(repeating: .empty(lastStart: -.infinity), count: launch.instances)
         pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&changed, nil)
     }
 
-    /// An instance for one call, started if need be, or why there is none before `deadline`.
-    func acquire(_ current: HookFile, deadline: Double) -> Acquired {
+    /// An instance for one call, started if need be, with the call begun on it; or why there
+    /// is none before `deadline`.
+    func acquire(_ current: HookFile, deadline: Double, begin: @escaping Begin) -> Acquired {
         let currentIdentity = FileIdentity(current.path)
         pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
         if current != file || currentIdentity != identity {
             retireAll()
             file = current
@@ -74,11 +95,25 @@ final class ResidentPool: @unchecked Sendable {
             launch.logger.info("resident hook \(current.name) changed: the next calls go to new instances")
         }
         let waitedFrom = starts
+        var waiter: Waiter?
         while true {
-            if stopped { return .failed("netplug-host is stopping; resident hook \(file.name) takes no more calls") }
+            if let lease = waiter?.lease {
+                pthread_mutex_unlock(&mutex)
+                return .lease(lease)
+            }
+            if let waiter, waiter.claimed {
+                pthread_cond_wait(&waiter.wakeup, &mutex)
+                continue
+            }
+            if stopped {
+                dequeue(waiter)
+                pthread_mutex_unlock(&mutex)
+                return .failed("netplug-host is stopping; resident hook \(file.name) takes no more calls")
+            }
             let now = HookRunner.now()
             var nextStart = Double.infinity
             var startable: Int?
+            var idle: Int?
             for index in slots.indices {
                 switch slots[index] {
                 case .idle(let instance, let lastStart):
@@ -90,27 +125,55 @@ final class ResidentPool: @unchecked Sendable {
                         if lastStart + 1 <= now { startable = startable ?? index } else { nextStart = min(nextStart, lastStart + 1) }
                         continue
                     }
-                    slots[index] = .busy(instance, lastStart: lastStart)
-                    return .lease(Lease(instance: instance, slot: index, generation: generation))
+                    idle = idle ?? index
                 case .empty(let lastStart):
                     if lastStart + 1 <= now { startable = startable ?? index } else { nextStart = min(nextStart, lastStart + 1) }
                 case .starting, .busy:
                     break
                 }
             }
+            // Calls that waited longer go first.
+            let first = waiter == nil ? waiters.isEmpty : waiters.first === waiter
+            if let index = idle, first, case .idle(let instance, let lastStart) = slots[index] {
+                slots[index] = .busy(instance, lastStart: lastStart)
+                dequeue(waiter)
+                pthread_mutex_unlock(&mutex)
+                begin(instance)
+                return .lease(Lease(instance: instance, slot: index, generation: generation))
+            }
             if let failure = lastFailure, failure.start > waitedFrom {
+                dequeue(waiter)
+                pthread_mutex_unlock(&mutex)
                 return .failed(failure.reason)
             }
-            if let index = startable {
-                return start(slot: index, deadline: deadline)
+            if let index = startable, first {
+                dequeue(waiter)
+                return start(slot: index, deadline: deadline, begin: begin)
             }
-            if now >= deadline { return .timedOut }
-            wait(until: min(deadline, nextStart))
+            if now >= deadline {
+                dequeue(waiter)
+                pthread_mutex_unlock(&mutex)
+                return .timedOut
+            }
+            if waiter == nil {
+                let made = Waiter(begin: begin)
+                waiters.append(made)
+                waiter = made
+            }
+            wait(waiter!, until: min(deadline, nextStart))
         }
     }
 
+    /// With the mutex held: the call leaves the line, if it was in it. The next one is now
+    /// first, and may take an idle instance or a free slot.
+    private func dequeue(_ waiter: Waiter?) {
+        guard let waiter else { return }
+        waiters.removeAll { $0 === waiter }
+        if let next = waiters.first { pthread_cond_signal(&next.wakeup) }
+    }
+
     /// Called with the mutex held; starts the slot's instance without it.
-    private func start(slot index: Int, deadline: Double) -> Acquired {
+    private func start(slot index: Int, deadline: Double, begin: Begin) -> Acquired {
         slots[index] = .starting
         let startedAt = HookRunner.now()
         let startFile = file, startGeneration = generation
@@ -124,34 +187,47 @@ final class ResidentPool: @unchecked Sendable {
             if current { slots[index] = .busy(instance, lastStart: startedAt) }
             // Started from a file that changed meanwhile: it serves the call that started it,
             // and is stopped when released.
+            pthread_mutex_unlock(&mutex)
+            begin(instance)
             return .lease(Lease(instance: instance, slot: index, generation: startGeneration))
         case .failure(let failure):
             if current { slots[index] = .empty(lastStart: startedAt) }
             starts += 1
             lastFailure = (starts, failure.reason)
             // Every call waiting for this start fails with it.
-            pthread_cond_broadcast(&changed)
+            for waiter in waiters { pthread_cond_signal(&waiter.wakeup) }
+            pthread_mutex_unlock(&mutex)
             launch.logger.error("\(failure.reason)")
             return .failed(failure.reason)
         }
     }
 
-    /// Gives the instance back after its call; `healthy` false when the call stopped it.
+    /// Gives the instance back after its call; `healthy` false when the call stopped it. A
+    /// healthy instance goes to the first waiting call, whose line this thread starts to send.
     func release(_ lease: Lease, healthy: Bool) {
         pthread_mutex_lock(&mutex)
-        defer {
-            pthread_mutex_unlock(&mutex)
-            // One instance (or slot) is free: one waiting call can take it. Waking them all
-            // would cost every other waiter a context switch per call.
-            pthread_cond_signal(&changed)
-        }
         guard lease.generation == generation, !stopped,
               case .busy(let instance, let lastStart) = slots[lease.slot], instance === lease.instance else {
+            pthread_mutex_unlock(&mutex)
             // Retired meanwhile (the file changed, the host stops): stopped now that its call is over.
             if healthy { lease.instance.stopInBackground(.endOfInput) }
             return
         }
-        slots[lease.slot] = healthy ? .idle(instance, lastStart: lastStart) : .empty(lastStart: lastStart)
+        guard healthy, let next = waiters.first else {
+            slots[lease.slot] = healthy ? .idle(instance, lastStart: lastStart) : .empty(lastStart: lastStart)
+            if let next = waiters.first { pthread_cond_signal(&next.wakeup) }
+            pthread_mutex_unlock(&mutex)
+            return
+        }
+        waiters.removeFirst()
+        next.claimed = true
+        pthread_mutex_unlock(&mutex)
+        // The instance starts on the next call now, while that call's thread wakes up.
+        next.begin(instance)
+        pthread_mutex_lock(&mutex)
+        next.lease = Lease(instance: instance, slot: lease.slot, generation: lease.generation)
+        pthread_cond_signal(&next.wakeup)
+        pthread_mutex_unlock(&mutex)
     }
 
     /// Starts the first instance and waits until it is ready: `serve` does so before it listens.
@@ -175,8 +251,8 @@ final class ResidentPool: @unchecked Sendable {
         pthread_mutex_lock(&mutex)
         stopped = true
         retireAll()
+        for waiter in waiters { pthread_cond_signal(&waiter.wakeup) }
         pthread_mutex_unlock(&mutex)
-        pthread_cond_broadcast(&changed)
     }
 
     /// With the mutex held: every slot starts afresh; idle instances are stopped at once.
@@ -187,17 +263,18 @@ final class ResidentPool: @unchecked Sendable {
         }
         slots = Array(repeating: .empty(lastStart: -.infinity), count: launch.instances)
         lastFailure = nil
+        if let next = waiters.first { pthread_cond_signal(&next.wakeup) }
     }
 
-    private func wait(until deadline: Double) {
-        let seconds = max(0, deadline - HookRunner.now())
+    private func wait(_ waiter: Waiter, until deadline: Double) {
+        let seconds = min(max(0, deadline - HookRunner.now()), 86400)
         var until = timespec()
         clock_gettime(CLOCK_REALTIME, &until)
-        let whole = min(seconds.rounded(.down), 86400)
+        let whole = seconds.rounded(.down)
         until.tv_sec += Int(whole)
-        until.tv_nsec += Int((min(seconds, 86400) - whole) * 1e9)
+        until.tv_nsec += Int((seconds - whole) * 1e9)
         if until.tv_nsec >= 1_000_000_000 { until.tv_sec += 1; until.tv_nsec -= 1_000_000_000 }
-        _ = pthread_cond_timedwait(&changed, &mutex, &until)
+        _ = pthread_cond_timedwait(&waiter.wakeup, &mutex, &until)
     }
 }
 
