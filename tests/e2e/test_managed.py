@@ -144,10 +144,12 @@ def test_bridge_as_a_managed_plugin_keeps_its_records_across_disable_and_reinsta
     assert p.name not in docker.cli("plugin", "ls").stdout
 
 
-def test_bridge_ipam_as_a_managed_plugin_with_python_and_a_setting(managed, docker):
-    p = managed("bridge-ipam", f"npmi{os.getpid()}", "--tool", "ip", "--tool", "jq", "--env", "NETPLUG_IPAM_CONFIG")
+@pytest.mark.parametrize("example", ["bridge-ipam", "bridge-ipam-resident"])
+def test_bridge_ipam_as_a_managed_plugin_with_python_and_a_setting(managed, docker, example):
+    suffix = "r" if example.endswith("resident") else ""
+    p = managed(example, f"npmi{suffix}{os.getpid()}", "--tool", "ip", "--tool", "jq", "--env", "NETPLUG_IPAM_CONFIG")
     size = rootfs_megabytes(p.out)
-    assert size < 60, f"examples/bridge-ipam rootfs is {size:.1f} MB"
+    assert size < 60, f"examples/{example} rootfs is {size:.1f} MB"
     p.create()
     # The setting reaches the Python hooks; the file lives in the state mount, at the same path inside.
     with open(os.path.join(p.state, "pools.json"), "w") as f:

@@ -116,3 +116,24 @@ def test_refusals_are_one_line_each(workdir, hooks):
         r = bundle(out, hooks.path, *args)
         assert r.returncode != 0 and message in r.stderr and r.stderr.count("\n") == 1, (args, r.stderr)
     assert not os.path.exists(out)
+
+
+def test_a_resident_driver_bundles_with_its_module_and_its_instances_flag(workdir):
+    out = os.path.join(workdir, "b")
+    r = bundle(out, os.path.join(ROOT, "examples", "bridge-ipam-resident"), "--name", "myres", "--tool", "ip",
+               "--tool", "jq", "--resident-instances", "2")
+    assert r.returncode == 0, r.stderr
+    config = json.load(open(os.path.join(out, "config.json")))
+    assert "--resident-instances 2" in " ".join(config["entrypoint"])
+    rootfs = os.path.join(out, "rootfs")
+    for path in ("hooks/ipam/resident.py", "hooks/ipam/lib/netplug.py", "hooks/ipam/lib/allocator.py"):
+        assert os.path.isfile(os.path.join(rootfs, path)) and not os.path.islink(os.path.join(rootfs, path)), path
+    # The resident hook runs in the rootfs alone: ready line, then a pool from the allocator.
+    call = {"id": 1, "method": "IpamDriver.RequestPool", "request": {"Pool": "", "V6": False}, "env": {}}
+    r = subprocess.run(["chroot", rootfs, "/hooks/ipam/resident.py", "resident"], input=json.dumps(call) + "\n",
+                       capture_output=True, text=True, env=dict(os.environ, NETPLUG_STATE_DIR="/tmp"), timeout=30)
+    lines = [json.loads(line) for line in r.stdout.splitlines()]
+    assert lines[0] == {"netplug": 1}, r.stderr
+    assert lines[1]["id"] == 1 and lines[1]["answer"]["Pool"] == "10.200.0.0/24", r.stderr
+    refused = bundle(os.path.join(workdir, "c"), os.path.join(ROOT, "examples", "bridge"), "--resident-instances", "0")
+    assert refused.returncode != 0 and "--resident-instances 0: give a number of instances from 1 to 64" in refused.stderr

@@ -186,9 +186,13 @@ final class ResidentInstance: @unchecked Sendable {
     }
 
     /// Whether the process still runs (it may have died while idle).
-    var isAlive: Bool {
+    var isAlive: Bool { !hasExited() }
+
+    /// Without a pidfd (kernels before 5.3), whether it exited is asked with waitpid.
+    private func hasExited() -> Bool {
+        guard pidFD >= 0 else { return reap() }
         var entry = pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0)
-        return poll(&entry, 1, 0) == 0
+        return poll(&entry, 1, 0) > 0
     }
 
     private func fail(_ what: String) -> ResidentReply {
@@ -227,7 +231,7 @@ final class ResidentInstance: @unchecked Sendable {
             let wait = deadline - HookRunner.now()
             if wait <= 0 { stopInBackground(.terminate); return .timedOut }
             _ = poll(&fds, 2, Int32(min(wait * 1000, 1000).rounded(.up)))
-            if fds[1].revents != 0 { return failedAfterExit(exitText()) }
+            if fds[1].revents != 0 || (pidFD < 0 && reap()) { return failedAfterExit(exitText()) }
         }
         return nil
     }
@@ -261,7 +265,7 @@ final class ResidentInstance: @unchecked Sendable {
                 }
                 if errno != EAGAIN && errno != EINTR { return .closed }
             }
-            if fds[1].revents != 0 && fds[0].revents == 0 {
+            if fds[0].revents == 0 && (fds[1].revents != 0 || (pidFD < 0 && reap())) {
                 // It exited; a line it wrote first is still in the pipe, and counts.
                 var more = true
                 while more {
@@ -276,22 +280,36 @@ final class ResidentInstance: @unchecked Sendable {
 
     /// "exited with status N" or "was killed by signal S", once it has exited.
     private func exitText() -> String {
+        _ = reap()
+        return exitStatusText.withLock { $0 } ?? "exited"
+    }
+
+    private let exitStatusText = Mutex<String?>(nil)
+
+    /// Collects the exit status if it has exited; true once it has.
+    private func reap() -> Bool {
+        if exitStatusText.withLock({ $0 }) != nil { return true }
         var status: Int32 = 0
-        let rc = waitpid(pid, &status, WNOHANG)
-        guard rc == pid else { return exitStatusText.withLock { $0 } ?? "exited" }
+        guard waitpid(pid, &status, WNOHANG) == pid else { return false }
         let text = netplug_wifsignaled(status) != 0
             ? "was killed by signal \(netplug_wtermsig(status))"
             : "exited with status \(netplug_wexitstatus(status))"
         exitStatusText.withLock { $0 = text }
         OrphanReaper.finished(pid)
-        return text
+        return true
     }
 
-    private let exitStatusText = Mutex<String?>(nil)
-
     private func waitForExit(upTo seconds: Double) -> Bool {
-        var entry = pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0)
         let end = HookRunner.now() + seconds
+        if pidFD < 0 {
+            while !reap() {
+                let left = end - HookRunner.now()
+                if left <= 0 { return false }
+                usleep(UInt32(min(left, 0.01) * 1e6))
+            }
+            return true
+        }
+        var entry = pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0)
         while true {
             let left = end - HookRunner.now()
             let rc = poll(&entry, 1, left.isFinite ? Int32(min(max(0, left * 1000), 3_600_000).rounded(.up)) : -1)
@@ -429,7 +447,7 @@ final class ResidentInstance: @unchecked Sendable {
         _ = exitText()
         if kind != .endOfInput { close(stdinFD) }
         close(stdoutFD)
-        close(pidFD)
+        if pidFD >= 0 { close(pidFD) }
         log(recentStderrAfterExit())
     }
 
