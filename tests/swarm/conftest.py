@@ -27,15 +27,16 @@ def run(*args, check=True, timeout=120, **kw):
     return r
 
 
-def wait_until(what, check, timeout):
-    """Polls `check` until it returns something true; `timeout` bounds the wait, it is no pause."""
+def wait_until(what, check, timeout, detail=None):
+    """Polls `check` until it returns something true; `timeout` bounds the wait, it is no pause.
+    `detail` says more when it times out (the logs that tell why)."""
     deadline = time.monotonic() + timeout
     while True:
         result = check()
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}" + (("\n" + detail()) if detail else ""))
         time.sleep(0.25)
 
 

@@ -72,7 +72,7 @@ def test_tasks_on_every_node_talk_through_scaling_removal_and_a_worker_restart(s
     worker.stop()
     worker.start()
     wait_until("the worker Ready again", lambda: m.cli("node", "inspect", "-f", "{{.Status.State}}", worker.name)
-               .stdout.strip() == "ready", 120)
+               .stdout.strip() == "ready", 120, detail=lambda: swarm_log_tail(m, worker))
     assert_all_talk(running(swarm, 3, per_node=1))
 
     # Nothing left on any node: no VXLAN device, bridge, veth or record.
@@ -89,3 +89,14 @@ def test_tasks_on_every_node_talk_through_scaling_removal_and_a_worker_restart(s
                 return None
         return True
     wait_until("no device, bridge, veth or record on any node", clean, 120)
+
+
+def swarm_log_tail(manager, worker):
+    """What the manager says of the worker, and the last lines of the worker's and the
+    manager's dockerd logs about the swarm."""
+    lines = [manager.cli("node", "inspect", worker.name, check=False).stdout[-1500:]]
+    for node in (worker, manager):
+        with open(node.log_path) as f:
+            wanted = [l for l in f if "module=node" in l or "level=error" in l or "plugin" in l]
+        lines.append(f"--- {node.name} dockerd.log:\n" + "".join(wanted[-40:]))
+    return "\n".join(lines)
