@@ -147,10 +147,7 @@ package final class HookDriver: PluginBackend {
         let deadline = HookRunner.now() + settings.timeout
         let pool = residents.pool(call.method.family, file: file)
         let timedOut = Answer.error(500, "resident hook \(file.name) timed out after \(Outcome.formatSeconds(settings.timeout)) s")
-        let environment = perCallEnvironment(call).map { entry in
-            let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
-        }
+        let environment = perCallVariables(call)
         let lease: ResidentPool.Lease
         let begin: ResidentPool.Begin = { $0.begin(method: call.method.fullName, request: call.request, environment: environment) }
         switch pool.acquire(file, deadline: deadline, begin: begin) {
@@ -220,27 +217,26 @@ package final class HookDriver: PluginBackend {
     }
 
     func environment(for call: Call) -> HookEnvironment {
-        HookEnvironment(base: baseEnvironment, extra: perCallEnvironment(call))
+        HookEnvironment(base: baseEnvironment, extra: perCallVariables(call).map { "\($0.name)=\($0.value)" })
     }
 
-    /// The variables set per call, `KEY=value`: a hook's environment, a resident call's `env`.
-    func perCallEnvironment(_ call: Call) -> [String] {
-        var environment: [String] = []
-        environment.append("NETPLUG_METHOD=\(call.method.fullName)")
-        environment.append("NETPLUG_PLUGIN=\(settings.name)")
-        environment.append("NETPLUG_STATE_DIR=\(settings.stateDir)")
+    /// The variables set per call: a hook's environment, a resident call's `env`.
+    func perCallVariables(_ call: Call) -> [(name: String, value: String)] {
+        var variables: [(name: String, value: String)] = [
+            ("NETPLUG_METHOD", call.method.fullName), ("NETPLUG_PLUGIN", settings.name), ("NETPLUG_STATE_DIR", settings.stateDir),
+        ]
         // IDs were checked against Docker's format before any hook could see them.
         if let id = call.networkID {
-            environment.append("NETPLUG_NETWORK_ID=\(id)")
+            variables.append(("NETPLUG_NETWORK_ID", id))
             let path = records.networkPath(id)
-            if records.exists(path) { environment.append("NETPLUG_NETWORK_FILE=\(path)") }
+            if records.exists(path) { variables.append(("NETPLUG_NETWORK_FILE", path)) }
         }
         if let id = call.endpointID {
-            environment.append("NETPLUG_ENDPOINT_ID=\(id)")
+            variables.append(("NETPLUG_ENDPOINT_ID", id))
             let path = records.endpointPath(id)
-            if records.exists(path) { environment.append("NETPLUG_ENDPOINT_FILE=\(path)") }
+            if records.exists(path) { variables.append(("NETPLUG_ENDPOINT_FILE", path)) }
         }
-        return environment
+        return variables
     }
 
     /// The record changes a successful call implies. A record that cannot be saved fails the

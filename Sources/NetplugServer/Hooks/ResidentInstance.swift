@@ -123,7 +123,7 @@ final class ResidentInstance: @unchecked Sendable {
     /// Starts one call: its line is written as far as the pipe takes it now, without waiting.
     /// The thread that hands the instance over may do this for the call that gets it, so
     /// that the instance works while that call's thread wakes up; `finish` does the rest.
-    func begin(method: String, request: JSON, environment: [(String, String)]) {
+    func begin(method: String, request: JSON, environment: [(name: String, value: String)]) {
         currentID = nextID
         nextID += 1
         let env = JSON.object()
@@ -135,10 +135,7 @@ final class ResidentInstance: @unchecked Sendable {
             state.inCall = true
             state.callLines = []
         }
-        while outgoingSent < outgoing.count {
-            let n = outgoing.withUnsafeBytes { Glibc.write(stdinFD, $0.baseAddress! + outgoingSent, $0.count - outgoingSent) }
-            if n > 0 { outgoingSent += n } else if !(n < 0 && errno == EINTR) { break }  // full or failed: `finish` sees to it
-        }
+        _ = send(waitingUntil: nil)  // a full pipe, or a failure: `finish` sees to it
     }
 
     /// Ends the call `begin` started: the rest of its line, then the answer line. A reply
@@ -146,9 +143,7 @@ final class ResidentInstance: @unchecked Sendable {
     /// which the caller answers at once.
     func finish(deadline: Double) -> ResidentReply {
         let id = currentID
-        if outgoingSent < outgoing.count, let problem = write(Array(outgoing[outgoingSent...]), deadline: deadline) {
-            return problem
-        }
+        if let problem = send(waitingUntil: deadline) { return problem }
         let line: [UInt8]
         switch readLine(deadline: deadline) {
         case .line(let bytes): line = bytes
@@ -216,12 +211,14 @@ final class ResidentInstance: @unchecked Sendable {
         case closed
     }
 
-    private func write(_ bytes: [UInt8], deadline: Double) -> ResidentReply? {
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(stdinFD, $0.baseAddress! + written, $0.count - written) }
-            if n > 0 { written += n; continue }
+    /// Writes what is left of the call line. Without a deadline it stops where the pipe does
+    /// (`begin`); with one it waits for room, and says why the call failed if it did.
+    private func send(waitingUntil deadline: Double?) -> ResidentReply? {
+        while outgoingSent < outgoing.count {
+            let n = outgoing.withUnsafeBytes { Glibc.write(stdinFD, $0.baseAddress! + outgoingSent, $0.count - outgoingSent) }
+            if n > 0 { outgoingSent += n; continue }
             if n < 0 && errno == EINTR { continue }
+            guard let deadline else { return nil }
             if n < 0 && errno != EAGAIN {
                 // EPIPE: it closed its stdin, most likely on its way out.
                 if waitForExit(upTo: min(1, max(0, deadline - HookRunner.now()))) { return failedAfterExit(exitText()) }
@@ -252,11 +249,8 @@ final class ResidentInstance: @unchecked Sendable {
             let ready = poll(&fds, 2, Int32(min(wait * 1000, 1000).rounded(.up)))
             if ready < 0 && errno != EINTR { return .closed }
             if fds[0].revents != 0 {
-                let n = read(stdoutFD, stdoutScratch.baseAddress, stdoutScratch.count)
-                if n > 0 {
-                    pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: stdoutScratch[0..<n]))
-                    continue
-                }
+                let n = readAvailable()
+                if n > 0 { continue }
                 if n == 0 {
                     // End of file: it is on its way out, or it closed stdout and stays; either
                     // way it can answer no more. Its status says more, when it comes soon.
@@ -267,15 +261,18 @@ final class ResidentInstance: @unchecked Sendable {
             }
             if fds[0].revents == 0 && (fds[1].revents != 0 || (pidFD < 0 && reap())) {
                 // It exited; a line it wrote first is still in the pipe, and counts.
-                var more = true
-                while more {
-                    let n = read(stdoutFD, stdoutScratch.baseAddress, stdoutScratch.count)
-                    if n > 0 { pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: stdoutScratch[0..<n])) } else { more = false }
-                }
+                while readAvailable() > 0 {}
                 if pending[searched...].contains(0x0A) { continue }
                 return .exited(exitText())
             }
         }
+    }
+
+    /// One read of stdout into `pending`: what `read` returned.
+    private func readAvailable() -> Int {
+        let n = read(stdoutFD, stdoutScratch.baseAddress, stdoutScratch.count)
+        if n > 0 { pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: stdoutScratch[0..<n])) }
+        return n
     }
 
     /// "exited with status N" or "was killed by signal S", once it has exited.
@@ -491,12 +488,7 @@ final class ResidentInstances: @unchecked Sendable {
 
     /// Blocks until every instance being stopped is gone, or `seconds` have passed.
     func waitUntilNone(upTo seconds: Double) -> Bool {
-        var until = timespec()
-        clock_gettime(CLOCK_REALTIME, &until)
-        let whole = seconds.rounded(.down)
-        until.tv_sec += Int(whole)
-        until.tv_nsec += Int((seconds - whole) * 1e9)
-        if until.tv_nsec >= 1_000_000_000 { until.tv_sec += 1; until.tv_nsec -= 1_000_000_000 }
+        var until = realtime(in: seconds)
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
         while !stopping.isEmpty {
@@ -504,4 +496,16 @@ final class ResidentInstances: @unchecked Sendable {
         }
         return true
     }
+}
+
+/// The wall-clock moment `seconds` from now (at most a day), as pthread_cond_timedwait wants it.
+func realtime(in seconds: Double) -> timespec {
+    let seconds = min(max(0, seconds), 86400)
+    var until = timespec()
+    clock_gettime(CLOCK_REALTIME, &until)
+    let whole = seconds.rounded(.down)
+    until.tv_sec += Int(whole)
+    until.tv_nsec += Int((seconds - whole) * 1e9)
+    if until.tv_nsec >= 1_000_000_000 { until.tv_sec += 1; until.tv_nsec -= 1_000_000_000 }
+    return until
 }

@@ -178,8 +178,7 @@ final class ResidentPool: @unchecked Sendable {
         let startedAt = HookRunner.now()
         let startFile = file, startGeneration = generation
         pthread_mutex_unlock(&mutex)
-        let result = ResidentInstance.start(startFile, workingDirectory: launch.workingDirectory, environment: launch.environment,
-                                            deadline: deadline, timeout: launch.timeout, logger: launch.logger)
+        let result = launchInstance(startFile, deadline: deadline)
         pthread_mutex_lock(&mutex)
         let current = startGeneration == generation
         switch result {
@@ -232,9 +231,7 @@ final class ResidentPool: @unchecked Sendable {
 
     /// Starts the first instance and waits until it is ready: `serve` does so before it listens.
     func startFirst() -> ResidentStartFailure? {
-        let deadline = HookRunner.now() + launch.timeout
-        let result = ResidentInstance.start(file, workingDirectory: launch.workingDirectory, environment: launch.environment,
-                                            deadline: deadline, timeout: launch.timeout, logger: launch.logger)
+        let result = launchInstance(file, deadline: HookRunner.now() + launch.timeout)
         switch result {
         case .success(let instance):
             pthread_mutex_lock(&mutex)
@@ -267,14 +264,13 @@ final class ResidentPool: @unchecked Sendable {
     }
 
     private func wait(_ waiter: Waiter, until deadline: Double) {
-        let seconds = min(max(0, deadline - HookRunner.now()), 86400)
-        var until = timespec()
-        clock_gettime(CLOCK_REALTIME, &until)
-        let whole = seconds.rounded(.down)
-        until.tv_sec += Int(whole)
-        until.tv_nsec += Int((seconds - whole) * 1e9)
-        if until.tv_nsec >= 1_000_000_000 { until.tv_sec += 1; until.tv_nsec -= 1_000_000_000 }
+        var until = realtime(in: deadline - HookRunner.now())
         _ = pthread_cond_timedwait(&waiter.wakeup, &mutex, &until)
+    }
+
+    private func launchInstance(_ file: HookFile, deadline: Double) -> Result<ResidentInstance, ResidentStartFailure> {
+        ResidentInstance.start(file, workingDirectory: launch.workingDirectory, environment: launch.environment,
+                               deadline: deadline, timeout: launch.timeout, logger: launch.logger)
     }
 }
 
