@@ -40,7 +40,7 @@ let package = Package(
         .executableTarget(
             name: "netplug-host",
             dependencies: [
-                "NetplugServer", "NetplugCore",
+                "NetplugServer", "NetplugCore", "CSpawn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -11,6 +11,8 @@ id=$(printf '%s' "$NETPLUG_ENDPOINT_ID" | cut -c1-11)     # interface names: 15 
 host="nph$id"
 peer="npc$id"
 ip link del "$host" 2>/dev/null || true                   # left by an interrupted Join
+# A Join that fails gets no Leave from Docker: whatever it made goes with it.
+trap '[ $? -eq 0 ] || ip link del "$host" 2>/dev/null' EXIT
 ip link add "$host" type veth peer name "$peer"
 ip link set "$host" master "$bridge"
 ip link set "$host" up

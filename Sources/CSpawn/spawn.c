@@ -5,6 +5,8 @@
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
+#include <pthread.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -122,3 +124,52 @@ int netplug_wifexited(int status) { return WIFEXITED(status); }
 int netplug_wexitstatus(int status) { return WEXITSTATUS(status); }
 int netplug_wifsignaled(int status) { return WIFSIGNALED(status); }
 int netplug_wtermsig(int status) { return WTERMSIG(status); }
+
+int netplug_spawn_plain(const char *path, char *const argv[], char *const envp[], int keep_fd, int quiet, pid_t *pid) {
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attr);
+    if (quiet) {
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    }
+    int first_closed = 3;
+    if (keep_fd >= 0) {
+        /* dup2 onto itself would keep O_CLOEXEC; the copy at 3 never has it. */
+        if (keep_fd == 3) {
+            int spare = fcntl(keep_fd, F_DUPFD_CLOEXEC, 10);
+            posix_spawn_file_actions_adddup2(&actions, spare, 3);
+            keep_fd = spare;
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, keep_fd, 3);
+        }
+        first_closed = 4;
+    }
+    posix_spawn_file_actions_addclosefrom_np(&actions, first_closed);
+    sigset_t all, none;
+    sigfillset(&all);
+    sigdelset(&all, SIGKILL);
+    sigdelset(&all, SIGSTOP);
+    sigemptyset(&none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    int rc = posix_spawn(pid, path, &actions, &attr, argv, envp);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    return rc;
+}
+
+int netplug_stop_signals_fd(void) {
+    sigset_t stops;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGINT);
+    sigaddset(&stops, SIGTERM);
+    sigaddset(&stops, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &stops, NULL);
+    return signalfd(-1, &stops, SFD_CLOEXEC);
+}
+
+int netplug_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC) == 0 ? 0 : errno; }

@@ -44,6 +44,11 @@ enum Entry {
             // one that comes during start-up waits for them (see Serve.run).
             sigaddset(&blocked, SIGTERM)
             sigaddset(&blocked, SIGINT)
+        } else if launchesSandbox(command) {
+            // The launcher reads these through a signalfd to take the sandbox down with it.
+            sigaddset(&blocked, SIGTERM)
+            sigaddset(&blocked, SIGINT)
+            sigaddset(&blocked, SIGHUP)
         }
         pthread_sigmask(SIG_BLOCK, &blocked, nil)
         let finished = DispatchSemaphore(value: 0)
@@ -52,6 +57,12 @@ enum Entry {
             finished.signal()
         }
         finished.wait()
+    }
+
+    /// `call`, `exercise` or `replay` about to start itself in a sandbox.
+    static func launchesSandbox(_ command: ParsableCommand) -> Bool {
+        guard let sandboxed = command as? SandboxedCommand else { return false }
+        return !sandboxed.sandbox.runsHere
     }
 
     static func run(_ parsed: ParsableCommand) async {

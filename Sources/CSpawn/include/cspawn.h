@@ -29,6 +29,26 @@ int netplug_spawn_resident(const char *path, char *const argv[], char *const env
    a worker's answer) does not preempt the running task. 0, or an errno value. */
 int netplug_batch_thread(void);
 
+/* Starts `path` for the sandbox's own use (util-linux unshare around the command, a process
+   that holds a container's namespace): the caller's stdin, stdout and stderr, or /dev/null
+   for all three when `quiet`; fd `keep_fd` as fd 3 when not -1, nothing else; every signal at
+   its default and none blocked; the caller's process group. 0, or an errno value. */
+int netplug_spawn_plain(const char *path, char *const argv[], char *const envp[], int keep_fd, int quiet, pid_t *pid);
+
+/* Blocks SIGINT, SIGTERM and SIGHUP in the calling thread and returns a signalfd that reads
+   them (close-on-exec), or -1. */
+int netplug_stop_signals_fd(void);
+
+/* pipe2 with O_CLOEXEC on both ends. 0, or an errno value. */
+int netplug_pipe_cloexec(int fds[2]);
+
+/* Starts `path` as the first process of new network, mount and PID namespaces (and a user
+   namespace mapping the caller to root, when `user`), with its mounts private and a fresh
+   /proc: the sandbox of `exercise`, `replay` and `call`. Its stdin, stdout and stderr are the
+   caller's, `status_fd` is its fd 3, nothing else is open. 0 and *pid once the program runs
+   (exec succeeded), or an errno value. */
+int netplug_spawn_sandbox(const char *path, char *const argv[], char *const envp[], int user, int status_fd, pid_t *pid);
+
 int netplug_wifexited(int status);
 int netplug_wexitstatus(int status);
 int netplug_wifsignaled(int status);

@@ -1,0 +1,92 @@
+"""Docker's side as the sandbox plays it, checked against dockerd: a driver whose hooks record
+each call and whether the container's link is in the host's namespace at that moment must
+record the same under dockerd as under `exercise`."""
+import json
+import os
+import shutil
+import subprocess
+
+from conftest import BINARY, IMAGE, ROOT, Plugin
+
+ENDPOINT_METHODS = {"CreateEndpoint", "Join", "ProgramExternalConnectivity", "RevokeExternalConnectivity",
+                    "Leave", "DeleteEndpoint"}
+
+RECORD = ('echo "${NETPLUG_METHOD#NetworkDriver.} $(ip link show "npc$(printf %s "$NETPLUG_ENDPOINT_ID" | cut -c1-11)" '
+          '>/dev/null 2>&1 && echo in-host || echo not-in-host)" >> "$NETPLUG_STATE_DIR/calls.log"\n')
+
+
+def recorder(base):
+    """The starter driver, each endpoint hook recording first; Join fails (after making its
+    veth pair, and leaving it) while $NETPLUG_STATE_DIR/fail-join exists."""
+    folder = os.path.join(base, "recorder")
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(os.path.join(ROOT, "hooks"), folder)
+    for name in ["CreateEndpoint.sh", "Join.sh", "Leave.sh", "DeleteEndpoint.sh"]:
+        path = os.path.join(folder, name)
+        lines = open(path).read().split("\n")
+        lines.insert(1, RECORD.rstrip("\n"))
+        open(path, "w").write("\n".join(lines))
+    join = os.path.join(folder, "Join.sh")
+    text = open(join).read().replace("jq -n", 'if [ -e "$NETPLUG_STATE_DIR/fail-join" ]; then trap - EXIT; echo "no room" >&2; exit 1; fi\njq -n', 1)
+    open(join, "w").write(text)
+    for name in ["ProgramExternalConnectivity.sh", "RevokeExternalConnectivity.sh"]:
+        with open(os.path.join(folder, name), "w") as f:
+            f.write("#!/bin/sh\n" + RECORD + "cat >/dev/null\n")
+    subprocess.run(["chmod", "-R", "go-w,a+rx", folder], check=True)
+    return folder
+
+
+def calls(state):
+    path = os.path.join(state, "calls.log")
+    if not os.path.exists(path):
+        return []
+    lines = open(path).read().split("\n")
+    os.rename(path, path + ".seen")
+    return [tuple(line.split()) for line in lines if line and line.split()[0] in ENDPOINT_METHODS]
+
+
+def exercise(hooks, state, tmp):
+    r = subprocess.run([BINARY, "exercise", "--hooks", hooks, "--containers", "1", "--state-dir", state, "--json"],
+                       capture_output=True, text=True, timeout=120, cwd=tmp)
+    return json.loads(r.stdout)
+
+
+def test_the_sandbox_plays_dockers_side_as_dockerd_does(base, docker):
+    hooks = recorder(base)
+    plugin = Plugin(base, hooks, f"nprec{os.getpid()}")
+    shutil.rmtree(plugin.state, ignore_errors=True)
+    plugin.start()
+    try:
+        docker.cli("network", "create", "-d", plugin.name, "--subnet", "10.61.0.0/24", "recnet")
+        docker.cli("run", "--rm", "--network", "recnet", IMAGE, "true")
+        started_and_stopped = calls(plugin.state)
+        open(os.path.join(plugin.state, "fail-join"), "w").close()
+        failed = docker.cli("run", "--rm", "--network", "recnet", IMAGE, "true", check=False)
+        os.remove(os.path.join(plugin.state, "fail-join"))
+        assert failed.returncode != 0 and "no room" in failed.stderr, failed.stderr
+        failed_join = calls(plugin.state)
+        docker.cli("network", "rm", "recnet")
+    finally:
+        plugin.stop()
+
+    # What dockerd did, as this driver saw it.
+    assert started_and_stopped == [
+        ("CreateEndpoint", "not-in-host"), ("Join", "not-in-host"), ("ProgramExternalConnectivity", "not-in-host"),
+        ("RevokeExternalConnectivity", "not-in-host"), ("Leave", "not-in-host"), ("DeleteEndpoint", "in-host")]
+    assert failed_join == [("CreateEndpoint", "not-in-host"), ("Join", "not-in-host"), ("DeleteEndpoint", "in-host")]
+
+    # The sandbox, the same.
+    sandbox_state = os.path.join(base, "sandbox-state")
+    shutil.rmtree(sandbox_state, ignore_errors=True)
+    report = exercise(hooks, sandbox_state, base)
+    assert report["ok"] is True, report
+    # ... then the repeated DeleteEndpoint, which Docker sends only after a restart or a retry.
+    assert calls(sandbox_state) == started_and_stopped + [("DeleteEndpoint", "not-in-host")]
+    open(os.path.join(sandbox_state, "fail-join"), "w").close()
+    report = exercise(hooks, sandbox_state, base)
+    assert step_names(report) == ["create endpoint c1", "join c1", "delete endpoint c1", "delete endpoint c1 (again)"]
+    assert calls(sandbox_state) == failed_join + [("DeleteEndpoint", "not-in-host")]
+
+
+def step_names(report):
+    return [s["step"] for s in report["steps"] if s["container"] == "c1"]
