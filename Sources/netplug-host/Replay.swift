@@ -99,6 +99,7 @@ struct Replay: AsyncParsableCommand, SandboxedCommand {
                     do {
                         containers[endpoint]?.attached = try docker.attach(asked, endpoint: DockerSide.Endpoint(request: record.request, answer: record.answer), to: container)
                     } catch {
+                        containers[endpoint]?.attached = (error as? DockerSide.AttachFailure)?.attached
                         problems.append("\(error)")
                     }
                 } else {

@@ -17,19 +17,22 @@ RECORD = ('echo "${NETPLUG_METHOD#NetworkDriver.} $(ip link show "npc$(printf %s
 
 def recorder(base):
     """The starter driver, each endpoint hook recording first; Join fails (after making its
-    veth pair, and leaving it) while $NETPLUG_STATE_DIR/fail-join exists."""
+    veth pair, and leaving it) while $NETPLUG_STATE_DIR/fail-join exists; DeleteEndpoint, not
+    Leave, removes the pair."""
     folder = os.path.join(base, "recorder")
     shutil.rmtree(folder, ignore_errors=True)
     shutil.copytree(os.path.join(ROOT, "hooks"), folder)
-    for name in ["CreateEndpoint.sh", "Join.sh", "Leave.sh", "DeleteEndpoint.sh"]:
+    for name in ["CreateEndpoint.sh", "Join.sh", "DeleteEndpoint.sh"]:
         path = os.path.join(folder, name)
         lines = open(path).read().split("\n")
         lines.insert(1, RECORD.rstrip("\n"))
         open(path, "w").write("\n".join(lines))
     join = os.path.join(folder, "Join.sh")
-    text = open(join).read().replace("jq -n", 'if [ -e "$NETPLUG_STATE_DIR/fail-join" ]; then trap - EXIT; echo "no room" >&2; exit 1; fi\njq -n', 1)
+    text = open(join).read().replace("jq -n", 'if [ -e "$NETPLUG_STATE_DIR/fail-join" ]; then trap - EXIT; echo "no room" >&2; exit 1; fi\n'
+                                     '[ ! -e "$NETPLUG_STATE_DIR/bad-src" ] || peer=npnothing\njq -n', 1)
     open(join, "w").write(text)
-    for name in ["ProgramExternalConnectivity.sh", "RevokeExternalConnectivity.sh"]:
+    # Leave leaves the veth pair alone, so that where the link is at DeleteEndpoint shows.
+    for name in ["ProgramExternalConnectivity.sh", "RevokeExternalConnectivity.sh", "Leave.sh"]:
         with open(os.path.join(folder, name), "w") as f:
             f.write("#!/bin/sh\n" + RECORD + "cat >/dev/null\n")
     subprocess.run(["chmod", "-R", "go-w,a+rx", folder], check=True)
@@ -65,15 +68,26 @@ def test_the_sandbox_plays_dockers_side_as_dockerd_does(base, docker):
         os.remove(os.path.join(plugin.state, "fail-join"))
         assert failed.returncode != 0 and "no room" in failed.stderr, failed.stderr
         failed_join = calls(plugin.state)
+        open(os.path.join(plugin.state, "bad-src"), "w").close()
+        unusable = docker.cli("run", "--rm", "--network", "recnet", IMAGE, "true", check=False)
+        os.remove(os.path.join(plugin.state, "bad-src"))
+        unusable_join = calls(plugin.state)
+        assert unusable.returncode != 0 and "failed to add interface npnothing to sandbox" in unusable.stderr
         docker.cli("network", "rm", "recnet")
     finally:
         plugin.stop()
 
-    # What dockerd did, as this driver saw it.
+    # What dockerd did, as this driver saw it: the link moves into the container after
+    # ProgramExternalConnectivity, is still there at Leave, and is back at DeleteEndpoint.
     assert started_and_stopped == [
-        ("CreateEndpoint", "not-in-host"), ("Join", "not-in-host"), ("ProgramExternalConnectivity", "not-in-host"),
+        ("CreateEndpoint", "not-in-host"), ("Join", "not-in-host"), ("ProgramExternalConnectivity", "in-host"),
         ("RevokeExternalConnectivity", "not-in-host"), ("Leave", "not-in-host"), ("DeleteEndpoint", "in-host")]
+    # A failed Join: DeleteEndpoint, no Leave.
     assert failed_join == [("CreateEndpoint", "not-in-host"), ("Join", "not-in-host"), ("DeleteEndpoint", "in-host")]
+    # A Join whose SrcName names no link: the container does not start, and the join is undone.
+    assert unusable_join == [
+        ("CreateEndpoint", "not-in-host"), ("Join", "not-in-host"), ("ProgramExternalConnectivity", "in-host"),
+        ("RevokeExternalConnectivity", "in-host"), ("Leave", "in-host"), ("DeleteEndpoint", "in-host")]
 
     # The sandbox, the same.
     sandbox_state = os.path.join(base, "sandbox-state")
@@ -84,8 +98,14 @@ def test_the_sandbox_plays_dockers_side_as_dockerd_does(base, docker):
     assert calls(sandbox_state) == started_and_stopped + [("DeleteEndpoint", "not-in-host")]
     open(os.path.join(sandbox_state, "fail-join"), "w").close()
     report = exercise(hooks, sandbox_state, base)
+    os.remove(os.path.join(sandbox_state, "fail-join"))
     assert step_names(report) == ["create endpoint c1", "join c1", "delete endpoint c1", "delete endpoint c1 (again)"]
     assert calls(sandbox_state) == failed_join + [("DeleteEndpoint", "not-in-host")]
+    open(os.path.join(sandbox_state, "bad-src"), "w").close()
+    report = exercise(hooks, sandbox_state, base)
+    join = next(s for s in report["steps"] if s["step"] == "join c1")
+    assert join["verdict"] == "fail" and "failed to add interface npnothing to sandbox" in join["message"]
+    assert calls(sandbox_state) == unusable_join + [("DeleteEndpoint", "not-in-host")]
 
 
 def step_names(report):

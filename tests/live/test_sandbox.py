@@ -50,7 +50,7 @@ def test_bridge_example_connects_two_containers_and_cleans_up(workdir):
                      ("c1", "gateway", "172.29.0.1"), ("c2", "gateway", "172.29.0.1")}
     assert all(p["ok"] for p in report["pings"]) and report["leftovers"] == []
     order = [s["step"] for s in report["steps"] if s["container"] == "c1"]
-    assert order == ["create endpoint c1", "join c1", "endpoint info c1", "external connectivity c1",
+    assert order == ["create endpoint c1", "join c1", "external connectivity c1", "endpoint info c1",
                      "revoke connectivity c1", "leave c1", "delete endpoint c1", "delete endpoint c1 (again)"]
     assert step(report, "delete network (again)")["verdict"] == "ok"
     assert all(set(s) == {"step", "method", "container", "status", "ms", "verdict", "message"} for s in report["steps"])

@@ -82,29 +82,36 @@ struct DockerSide {
         return notes
     }
 
-    /// Plays Docker's side after a successful Join. Throws what Docker would answer `docker
-    /// run` with (the container does not start); the link may then be half moved, and
-    /// `detach` takes it back.
+    /// Docker could not use a Join answer: what `docker run` says, and the link as far as it got.
+    struct AttachFailure: Error, CustomStringConvertible {
+        var description: String
+        var attached: Attached?
+    }
+
+    /// Plays Docker's side after a successful Join. Throws `AttachFailure` with what Docker
+    /// would answer `docker run` (the container does not start); the link may then be half
+    /// moved, and `detach` takes it back.
     func attach(_ join: JoinAnswer, endpoint: Endpoint, to container: Sandbox.Container) throws -> Attached? {
         guard let src = join.srcName else { return nil }
         guard !sandbox.ipJSON(["link", "show", "dev", src]).isEmpty else {
-            throw Sandbox.Failure(description: "Join answered SrcName \(src), but no link of that name exists: Docker fails the container's start (Link not found)")
+            throw AttachFailure(description: "failed to add interface \(src) to sandbox: Link not found (Join's SrcName names no link in the host namespace); the container does not start", attached: nil)
         }
         let index = sandbox.ipJSON(["link", "show"], in: container)
             .compactMap { $0.member("ifname")?.string }
             .filter { $0.hasPrefix(join.dstPrefix) && Int($0.dropFirst(join.dstPrefix.count)) != nil }.count
         let name = join.dstPrefix + String(index)
+        var attached: Attached? = nil
         func step(_ what: String, _ arguments: [String], in inside: Bool = true) throws {
             do {
                 try sandbox.ip(arguments, in: inside ? container : nil)
             } catch {
-                throw Sandbox.Failure(description: "Docker could not \(what): \(error); the container does not start")
+                throw AttachFailure(description: "Docker could not \(what): \(error); the container does not start", attached: attached)
             }
         }
         try step("move \(src) into the container", ["link", "set", "dev", src, "netns", String(container.holder)], in: false)
-        var attached = Attached(container: container, srcName: src, name: src)
+        attached = Attached(container: container, srcName: src, name: src)
         try step("rename \(src) to \(name)", ["link", "set", "dev", src, "name", name])
-        attached.name = name
+        attached?.name = name
         if let mac = endpoint.mac { try step("set the MAC address \(mac)", ["link", "set", "dev", name, "address", mac]) }
         if let address = endpoint.address { try step("set the address \(address)", ["addr", "add", address, "dev", name]) }
         if let address = endpoint.addressIPv6 {

@@ -124,19 +124,8 @@ struct NetworkLife {
                     continue
                 }
                 let joinRequest = try! JSON.parse(#"{\#(ids),"SandboxKey":"\#(container.sandboxKey)","Options":\#(NetworkLife.noPorts)}"#)
-                var joinNotes: [String] = []
-                var attachFailure: String?
                 let join = await call("join \(tag)", "NetworkDriver.Join", joinRequest, container: tag) { answer in
-                    let asked = DockerSide.JoinAnswer(answer.body)
-                    joinNotes = DockerSide.notes(on: asked)
-                    sandbox.publish(container)
-                    do {
-                        member.attached = try docker.attach(asked, endpoint: DockerSide.Endpoint(request: endpointRequest, answer: endpoint.body), to: container)
-                    } catch {
-                        attachFailure = "\(error)"
-                    }
-                    member.gateway = asked.gateway ?? networkGateway
-                    return (attachFailure.map { [$0] } ?? [], joinNotes)
+                    ([], DockerSide.notes(on: DockerSide.JoinAnswer(answer.body)))
                 }
                 if join.status != 200 {
                     // Docker's way after a failed Join: DeleteEndpoint, no Leave.
@@ -146,25 +135,32 @@ struct NetworkLife {
                     sandbox.remove(container)
                     continue
                 }
-                if attachFailure != nil {
-                    // Docker undoes the Join it cannot complete: Leave, the link back, DeleteEndpoint.
-                    await call("leave \(tag)", "NetworkDriver.Leave", "{\(ids)}", container: tag)
-                    if let attached = member.attached { _ = docker.detach(attached) }
-                    await call("delete endpoint \(tag)", "NetworkDriver.DeleteEndpoint", "{\(ids)}", container: tag)
-                    await releaseAddresses(member, pools, suffix: "")
-                    ended.append(member)
-                    sandbox.remove(container)
-                    continue
-                }
-                member.joined = true
-                await call("endpoint info \(tag)", "NetworkDriver.EndpointOperInfo", "{\(ids)}", container: tag)
+                let joinStep = report.steps.count - 1
+                let asked = DockerSide.JoinAnswer(join.body)
+                member.gateway = asked.gateway ?? networkGateway
                 // Docker asks for external connectivity from the endpoint that gives the
-                // container its gateway.
-                if DockerSide.JoinAnswer(join.body).gateway != nil {
+                // container its gateway, before the link moves (Docker 20.10 moves it when the
+                // container's namespace is made, just before the container's process starts).
+                if asked.gateway != nil {
                     member.programmed = true
                     await call("external connectivity \(tag)", "NetworkDriver.ProgramExternalConnectivity",
                                #"{\#(ids),"Options":\#(NetworkLife.noPorts)}"#, container: tag)
                 }
+                sandbox.publish(container)
+                do {
+                    member.attached = try docker.attach(asked, endpoint: DockerSide.Endpoint(request: endpointRequest, answer: endpoint.body), to: container)
+                } catch {
+                    member.attached = (error as? DockerSide.AttachFailure)?.attached
+                    // The container does not start, and Docker undoes the endpoint's join:
+                    // RevokeExternalConnectivity, Leave, the link back, DeleteEndpoint.
+                    report.steps[joinStep].verdict = .fail
+                    report.steps[joinStep].message = ([report.steps[joinStep].message, "\(error)"]).filter { !$0.isEmpty }.joined(separator: "; ")
+                    await stop(member, network: network, docker: docker, pools: pools)
+                    ended.append(member)
+                    continue
+                }
+                member.joined = true
+                await call("endpoint info \(tag)", "NetworkDriver.EndpointOperInfo", "{\(ids)}", container: tag)
                 members.append(member)
             }
         }
@@ -178,19 +174,8 @@ struct NetworkLife {
 
         // The containers stop.
         for member in members {
-            let tag = member.container.name
-            let ids = #""NetworkID":"\#(network)","EndpointID":"\#(member.endpointID)""#
-            if member.programmed {
-                await call("revoke connectivity \(tag)", "NetworkDriver.RevokeExternalConnectivity", "{\(ids)}", container: tag)
-            }
-            await call("leave \(tag)", "NetworkDriver.Leave", "{\(ids)}", container: tag)
-            if let attached = member.attached, let problem = docker.detach(attached) {
-                report.problems.append("after leave \(tag): \(problem)")
-            }
-            await call("delete endpoint \(tag)", "NetworkDriver.DeleteEndpoint", "{\(ids)}", container: tag)
-            await releaseAddresses(member, pools, suffix: "")
+            await stop(member, network: network, docker: docker, pools: pools)
             ended.append(member)
-            sandbox.remove(member.container)
         }
         if created.status == 200 {
             await deleteNetwork(network, pools, suffix: "")
@@ -207,6 +192,23 @@ struct NetworkLife {
         if created.status == 200 { await deleteNetwork(network, pools, suffix: " (again)") }
 
         report.leftovers = snapshot().leftovers(since: before)
+    }
+
+    /// A container stops: RevokeExternalConnectivity, Leave, the link back to the host,
+    /// DeleteEndpoint, the addresses back to the IPAM; the container's namespace goes.
+    private mutating func stop(_ member: Member, network: String, docker: DockerSide, pools: [Pool]) async {
+        let tag = member.container.name
+        let ids = #""NetworkID":"\#(network)","EndpointID":"\#(member.endpointID)""#
+        if member.programmed {
+            await call("revoke connectivity \(tag)", "NetworkDriver.RevokeExternalConnectivity", "{\(ids)}", container: tag)
+        }
+        await call("leave \(tag)", "NetworkDriver.Leave", "{\(ids)}", container: tag)
+        if let attached = member.attached, let problem = docker.detach(attached) {
+            report.problems.append("after leave \(tag): \(problem)")
+        }
+        await call("delete endpoint \(tag)", "NetworkDriver.DeleteEndpoint", "{\(ids)}", container: tag)
+        await releaseAddresses(member, pools, suffix: "")
+        sandbox.remove(member.container)
     }
 
     private func snapshot() -> NamespaceSnapshot {
