@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -104,4 +105,13 @@ int netplug_spawn_sandbox(const char *path, char *const argv[], char *const envp
     close(report[0]);
     free(stack);
     return rc;
+}
+
+int netplug_make_proc_sys_net_writable(void) {
+    struct statvfs fs;
+    if (statvfs("/proc/sys/net", &fs) != 0) return errno;
+    if (!(fs.f_flag & ST_RDONLY)) return 0;
+    if (mount("/proc/sys/net", "/proc/sys/net", NULL, MS_BIND | MS_REC, NULL) != 0) return errno;
+    if (mount(NULL, "/proc/sys/net", NULL, MS_REMOUNT | MS_BIND, NULL) != 0) return errno;
+    return 0;
 }

@@ -117,8 +117,12 @@ private let staticRoute: Shape = .object([
     return nil
 })
 
-private let networkOnly: Shape = .object([Field("NetworkID", .identifier)])
-private let endpointOnly: Shape = .object([Field("NetworkID", .identifier), Field("EndpointID", .identifier)])
+// Docker always sends these; a call without them (Docker's retry after the plugin restarted
+// resends a call without its body) must not reach a hook, which would run with no network.
+private let networkID = Field("NetworkID", .identifier, required: true)
+private let endpointID = Field("EndpointID", .identifier, required: true)
+private let networkOnly: Shape = .object([networkID])
+private let endpointOnly: Shape = .object([networkID, endpointID])
 private let nothing: Shape = .object([])
 private let errOnly: [Field] = [Field("Err", .string)]
 
@@ -138,12 +142,12 @@ public enum Methods {
                },
                summary: "When Docker first uses the driver: its scope (local or global)."),
         Method(.createNetwork,
-               request: .object([Field("NetworkID", .identifier), Field("Options", .map(.any)),
+               request: .object([networkID, Field("Options", .map(.any)),
                                  Field("IPv4Data", .array(ipamData)), Field("IPv6Data", .array(ipamData))]),
                answer: answer([]), default: empty,
                summary: "docker network create: build the network (a bridge, a VLAN, ...)."),
         Method(.allocateNetwork,
-               request: .object([Field("NetworkID", .identifier), Field("Options", .map(.string)),
+               request: .object([networkID, Field("Options", .map(.string)),
                                  Field("IPv4Data", .array(ipamData)), Field("IPv6Data", .array(ipamData))]),
                answer: answer([Field("Options", .map(.string))]),
                default: .json { _ in .object(["Options": .object()]) },
@@ -153,7 +157,7 @@ public enum Methods {
         Method(.freeNetwork, request: networkOnly, answer: answer([]), default: empty,
                summary: "Swarm managers only: free what AllocateNetwork took."),
         Method(.createEndpoint,
-               request: .object([Field("NetworkID", .identifier), Field("EndpointID", .identifier),
+               request: .object([networkID, endpointID,
                                  Field("Interface", endpointInterface), Field("Options", .map(.any))]),
                answer: answer([Field("Interface", endpointInterface)]), default: empty,
                summary: "A container is attached to the network: prepare its endpoint."),
@@ -164,7 +168,7 @@ public enum Methods {
                default: .json { _ in .object(["Value": .object()]) },
                summary: "docker inspect: operational data about an endpoint."),
         Method(.join,
-               request: .object([Field("NetworkID", .identifier), Field("EndpointID", .identifier),
+               request: .object([networkID, endpointID,
                                  Field("SandboxKey", .string), Field("Options", .map(.any))]),
                answer: answer([Field("InterfaceName", .object([Field("SrcName", .string), Field("DstPrefix", .string)])),
                                Field("Gateway", .ip), Field("GatewayIPv6", .ip),
@@ -182,7 +186,7 @@ public enum Methods {
                answer: answer([]), default: empty,
                summary: "A node or datastore went away."),
         Method(.programExternalConnectivity,
-               request: .object([Field("NetworkID", .identifier), Field("EndpointID", .identifier), Field("Options", .map(.any))]),
+               request: .object([networkID, endpointID, Field("Options", .map(.any))]),
                answer: answer([]), default: empty,
                summary: "After Join, on the container's gateway network: publish ports, NAT."),
         Method(.revokeExternalConnectivity, request: endpointOnly, answer: answer([]), default: empty,

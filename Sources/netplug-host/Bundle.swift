@@ -48,6 +48,9 @@ struct Bundle: ParsableCommand {
     @Flag(help: "Bundle hooks that are writable by group or others (the copies are not).")
     var allowInsecureHooks = false
 
+    @Flag(help: "Let the hooks set net.* sysctls (forwarding, proxy_arp on one interface, ...): /proc/sys is read-only in a plugin; this adds CAP_SYS_ADMIN and serve --writable-net-sysctls.")
+    var sysctls = false
+
     @Option(name: .customLong("capability"), help: ArgumentHelp("A capability beyond CAP_NET_ADMIN, e.g. CAP_SYS_ADMIN (repeatable).", valueName: "name"))
     var capabilities: [String] = []
 
@@ -88,6 +91,11 @@ struct Bundle: ParsableCommand {
         if !problems.isEmpty {
             for problem in problems { printError(problem) }
             throw ExitCode(1)
+        }
+
+        for (tool, files) in Bundle.programsLeftOut(of: source, given: Set(tools)) {
+            let named = files.prefix(3).joined(separator: ", ") + (files.count > 3 ? ", ..." : "")
+            printError("warning: the hooks run \(tool) (\(named)), which the plugin will not have: add --tool \(tool)")
         }
 
         var toolPaths: [(name: String, path: String)] = []
@@ -147,6 +155,66 @@ struct Bundle: ParsableCommand {
     var stateDir: String { "/var/lib/netplug/\(name)" }
 
     /// Every executable file in the folder, links followed: hooks, and helpers they run.
+    /// Programs a network driver commonly runs that the plugin only has when given as --tool.
+    static let commonTools = [
+        "ip", "jq", "iptables", "ip6tables", "iptables-save", "iptables-restore", "nft", "bridge", "tc", "ethtool",
+        "sysctl", "ss", "brctl", "ovs-vsctl", "ovs-ofctl", "dnsmasq", "curl", "wget", "arping", "conntrack", "ipset",
+        "modprobe", "ebtables", "nsenter", "unshare", "mount", "umount", "socat", "ping",
+    ]
+
+    /// Which of `commonTools` the folder's programs and scripts (executables, `.sh`, `.py`) name
+    /// as a command (outside comments) without a --tool for it, and in which files: by text, so
+    /// a warning, never a refusal.
+    static func programsLeftOut(of folder: String, given: Set<String>) -> [(tool: String, files: [String])] {
+        let wanted = commonTools.filter { !given.contains($0) && !RootfsBuilder.utilities.contains($0) }
+        var found: [String: [String]] = [:]
+        func scan(_ path: String, _ name: String) {
+            guard let bytes = try? FileBytes.read(path, upTo: 1 << 20), !bytes.contains(0) else { return }
+            let python = name.hasSuffix(".py") || bytes.prefix(64).starts(with: Array("#!".utf8)) && String(decoding: bytes.prefix(64), as: UTF8.self).contains("python")
+            for raw in String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline) {
+                let line = raw.drop { $0 == " " || $0 == "\t" }
+                if line.hasPrefix("#") { continue }
+                for tool in wanted where found[tool]?.last != name && runs(tool, in: Substring(line), python: python) {
+                    found[tool, default: []].append(name)
+                }
+            }
+        }
+        func walk(_ folder: String, _ prefix: String) {
+            for name in FolderListing.fileNames(in: folder).sorted() where !name.hasPrefix(".") && name != "__pycache__" && !HookFolder.isLeftover(name) {
+                let path = folder + "/" + name
+                var info = stat()
+                guard stat(path, &info) == 0 else { continue }
+                if info.st_mode & S_IFMT == S_IFDIR {
+                    walk(path, prefix + name + "/")
+                } else if info.st_mode & S_IFMT == S_IFREG,
+                          info.st_mode & 0o111 != 0 || [".sh", ".bash", ".py"].contains(where: { name.hasSuffix($0) }) {
+                    scan(path, prefix + name)
+                }
+            }
+        }
+        walk(folder, "")
+        return wanted.compactMap { tool in found[tool].map { (tool, $0) } }
+    }
+
+    /// Whether a line runs `tool`: as the first word of a shell command (after `;`, `|`, `&`,
+    /// `$(`, a backquote, assignments and `if`/`then`/`do`/...), or as the first element of a
+    /// Python argument list (`["ip", ...]`).
+    static func runs(_ tool: String, in line: Substring, python: Bool) -> Bool {
+        if python {
+            return line.contains("[\"\(tool)\"") || line.contains("['\(tool)'") || line.contains("(\"\(tool)\"") || line.contains("('\(tool)'")
+        }
+        let keywords: Set<Substring> = ["if", "then", "else", "elif", "do", "while", "until", "!", "exec", "command", "time", "sudo", "{", "}"]
+        for segment in line.split(whereSeparator: { ";|&()`".contains($0) }) {
+            for word in segment.split(whereSeparator: { $0 == " " || $0 == "\t" }) {
+                let bare = word.filter { $0 != "\"" && $0 != "'" }
+                if keywords.contains(word) || (bare.contains("=") && !bare.hasPrefix("=")) || word == "$" { continue }
+                if bare == tool { return true }
+                break
+            }
+        }
+        return false
+    }
+
     static func executables(in folder: String, prefix: String = "") -> [HookFile] {
         var found: [HookFile] = []
         for name in FolderListing.fileNames(in: folder).sorted() where !name.hasPrefix(".") && name != "__pycache__" {
@@ -183,11 +251,13 @@ struct Bundle: ParsableCommand {
 
     /// What Docker reads to make the plugin: its socket, its privileges, what users may set.
     func config(ipam: Bool) -> JSON {
-        var entrypoint = ["/usr/bin/netplug-host", "serve", "--hooks", "/hooks", "--name", name,
+        // The log on stdout: dockerd records a plugin's stdout at info, its stderr at error.
+        var entrypoint = ["/usr/bin/netplug-host", "serve", "--log-stream", "stdout", "--hooks", "/hooks", "--name", name,
                           "--socket", "/run/docker/plugins/\(name).sock", "--state-dir", stateDir]
         if let scope { entrypoint += ["--scope", scope.rawValue] }
         if let timeout { entrypoint += ["--timeout", format1(timeout)] }
         if let residentInstances { entrypoint += ["--resident-instances", String(residentInstances)] }
+        if sysctls { entrypoint += ["--writable-net-sysctls"] }
         let types: [JSON] = [.string("docker.networkdriver/1.0")] + (ipam ? [.string("docker.ipamdriver/1.0")] : [])
         let env: [JSON] = variables.map { variable in
             let parts = variable.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
@@ -204,7 +274,7 @@ struct Bundle: ParsableCommand {
             "workdir": .string("/"),
             "interface": .object(["types": .array(types), "socket": .string("\(name).sock")]),
             "network": .object(["type": .string("host")]),
-            "linux": .object(["capabilities": .array((["CAP_NET_ADMIN"] + capabilities).map { .string($0) })]),
+            "linux": .object(["capabilities": .array((["CAP_NET_ADMIN"] + capabilities + (sysctls && !capabilities.contains("CAP_SYS_ADMIN") ? ["CAP_SYS_ADMIN"] : [])).map { .string($0) })]),
             "mounts": .array([.object([
                 "name": .string("state"),
                 "description": .string("the state folder: records and the hooks' own state"),

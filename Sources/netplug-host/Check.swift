@@ -36,6 +36,9 @@ struct Check: ParsableCommand {
         let residents = report.residents.sorted { $0.key.rawValue < $1.key.rawValue }
         for file in report.hooks.sorted(by: { $0.key < $1.key }).map(\.value) + residents.map(\.value) {
             if let problem = Check.interpreterProblem(file) { report.errors.append(problem) }
+            if Shebang.hasTrailingBlanks(file.path) {
+                report.warnings.append("hook \(file.name) has spaces or tabs at the end of its #! line; Linux ignores them, but remove them so that no other system reads them as part of the interpreter's name")
+            }
         }
         let families: [Family] = folder.hasIpam ? [.networkDriver, .ipamDriver] : [.networkDriver]
         // A family with a resident hook sends it every method without a hook of its own.
@@ -84,6 +87,10 @@ struct Check: ParsableCommand {
             return "hook \(file.name) has no #! line, so it cannot be started; add one such as #!/bin/sh"
         case .empty:
             return "hook \(file.name) has an empty #! line"
+        case .byteOrderMark:
+            return "hook \(file.name) starts with a byte order mark (UTF-8 BOM) before #!, so the kernel cannot start it; save it without the BOM"
+        case .crlf:
+            return "hook \(file.name) has Windows (CRLF) line endings: its #! line names an interpreter whose name ends in a carriage return, which is not installed; convert it with sed -i 's/\\r$//' \(file.name) (or dos2unix)"
         case .script(let interpreter, let program):
             guard access(interpreter, X_OK) == 0 else {
                 return "hook \(file.name) names the interpreter \(interpreter), which is not installed (or not executable)"

@@ -1,4 +1,5 @@
 import ArgumentParser
+import NetplugCore
 import Dispatch
 #if canImport(Glibc)
 import Glibc
@@ -17,6 +18,7 @@ struct NetplugHost: AsyncParsableCommand {
           netplug-host --hooks ./hooks --name mynet
           docker network create -d mynet mynetwork
         """,
+        version: "netplug-host \(NetplugVersion.current)",
         subcommands: [Serve.self, Init.self, Check.self, CallCommand.self, Exercise.self, Replay.self, ShowSchema.self, State.self, Bundle.self, Systemd.self],
         defaultSubcommand: Serve.self
     )

@@ -31,3 +31,8 @@ enum ResidentInstancesOption {
         }
     }
 }
+
+/// `--log-stream`: the stream the log is written to.
+enum LogStreamOption: String, ExpressibleByArgument, CaseIterable {
+    case stderr, stdout
+}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CSpawn
 import Dispatch
 import Synchronization
 import Logging
@@ -63,6 +64,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A line of text, or a JSON object, per log line.", valueName: "format"))
     var logFormat: LogFormatOption = .text
 
+    @Flag(help: "Make /proc/sys/net writable where it is mounted read-only (inside a managed plugin; needs CAP_SYS_ADMIN), so hooks can set net.* sysctls.")
+    var writableNetSysctls = false
+
+    @Option(help: ArgumentHelp("Where the log goes: stderr, or stdout (bundle's plugins use stdout, which dockerd records at info; it records a plugin's stderr as errors).", valueName: "stream"))
+    var logStream: LogStreamOption = .stderr
+
     @Option(help: ArgumentHelp("Close a connection that completes no request for this many seconds (no call in flight).", valueName: "seconds"))
     var idleTimeout: Double = 60
 
@@ -105,7 +112,8 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let format = logFormat.format
         let level = logLevel.level
-        LoggingSystem.bootstrap { LineLogHandler(label: $0, level: level, format: format) }
+        let fd: Int32 = logStream == .stdout ? 1 : 2
+        LoggingSystem.bootstrap { LineLogHandler(label: $0, level: level, format: format, fd: fd) }
         let logger = Logger(label: "netplug-host")
         let systemd = SystemdNotifier.fromEnvironment()
 
@@ -132,6 +140,12 @@ struct Serve: AsyncParsableCommand {
         }
 
         // Everything that can refuse the start happens before the socket exists.
+        if writableNetSysctls {
+            let rc = netplug_make_proc_sys_net_writable()
+            guard rc == 0 else {
+                throw ValidationError("--writable-net-sysctls: cannot make /proc/sys/net writable (\(errnoText(rc))); it needs CAP_SYS_ADMIN (bundle --sysctls gives the plugin that)")
+            }
+        }
         let folder = HookFolder(root: absolute(hooks), allowInsecure: allowInsecureHooks)
         let report = folder.check()
         for warning in report.warnings { logger.warning("\(warning)") }

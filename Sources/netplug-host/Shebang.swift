@@ -11,16 +11,30 @@ enum Shebang: Equatable {
     case script(interpreter: String, program: String?)
     case missing
     case empty
+    /// A UTF-8 byte order mark before `#!`: the kernel does not see the `#!`.
+    case byteOrderMark
+    /// Windows line endings: the interpreter's name ends in a carriage return.
+    case crlf
 
     static func of(_ path: String) -> Shebang? {
         guard let head = try? FileBytes.read(path, upTo: 256) else { return nil }
         if isELF(head) { return .compiled }
+        if head.starts(with: [0xEF, 0xBB, 0xBF]) { return .byteOrderMark }
         guard head.starts(with: Array("#!".utf8)) else { return .missing }
-        let line = String(decoding: head.dropFirst(2).prefix { $0 != 0x0A }, as: UTF8.self)
+        let bytes = head.dropFirst(2).prefix { $0 != 0x0A }
+        if bytes.last == 0x0D { return .crlf }
+        let line = String(decoding: bytes, as: UTF8.self)
         let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         guard let interpreter = words.first else { return .empty }
         let program = interpreter.hasSuffix("/env") ? words.dropFirst().first(where: { !$0.hasPrefix("-") }) : nil
         return .script(interpreter: interpreter, program: program)
+    }
+
+    /// The #! line ends in spaces or tabs (Linux ignores them; an editor may hide more).
+    static func hasTrailingBlanks(_ path: String) -> Bool {
+        guard let head = try? FileBytes.read(path, upTo: 256), head.starts(with: Array("#!".utf8)) else { return false }
+        let line = head.prefix { $0 != 0x0A }
+        return line.last == 0x20 || line.last == 0x09
     }
 
     static func isELF(_ head: [UInt8]) -> Bool { head.starts(with: [0x7F, 0x45, 0x4C, 0x46]) }

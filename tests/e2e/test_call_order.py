@@ -26,10 +26,16 @@ def recorder(base):
         path = os.path.join(folder, name)
         lines = open(path).read().split("\n")
         lines.insert(1, RECORD.rstrip("\n"))
+        if name == "CreateEndpoint.sh":
+            lines.insert(2, '[ ! -e "$NETPLUG_STATE_DIR/fail-create-endpoint" ] || { echo "no address left" >&2; exit 1; }')
         open(path, "w").write("\n".join(lines))
     join = os.path.join(folder, "Join.sh")
     text = open(join).read().replace("jq -n", 'if [ -e "$NETPLUG_STATE_DIR/fail-join" ]; then trap - EXIT; echo "no room" >&2; exit 1; fi\n'
-                                     '[ ! -e "$NETPLUG_STATE_DIR/bad-src" ] || peer=npnothing\njq -n', 1)
+                                     '[ ! -e "$NETPLUG_STATE_DIR/bad-src" ] || peer=npnothing\n'
+                                     '[ ! -e "$NETPLUG_STATE_DIR/no-gateway" ] || gateway=\n'
+                                     'if [ -e "$NETPLUG_STATE_DIR/disable-gateway-service" ]; then\n'
+                                     '    jq -n --arg src "$peer" \'{InterfaceName: {SrcName: $src, DstPrefix: "eth"}, DisableGatewayService: true}\'; exit 0\n'
+                                     'fi\njq -n', 1)
     open(join, "w").write(text)
     # Leave leaves the veth pair alone, so that where the link is at DeleteEndpoint shows.
     for name in ["ProgramExternalConnectivity.sh", "RevokeExternalConnectivity.sh", "Leave.sh"]:
@@ -110,3 +116,70 @@ def test_the_sandbox_plays_dockers_side_as_dockerd_does(base, docker):
 
 def step_names(report):
     return [s["step"] for s in report["steps"] if s["container"] == "c1"]
+
+
+def flag(state, name):
+    open(os.path.join(state, name), "w").close()
+
+
+def unflag(state, name):
+    os.remove(os.path.join(state, name))
+
+
+def test_the_call_order_page_holds_on_dockerd(base, docker):
+    """Each statement of docs/CALL-ORDER.md, on dockerd 20.10."""
+    hooks = recorder(base)
+    plugin = Plugin(base, hooks, f"nporder{os.getpid()}")
+    shutil.rmtree(plugin.state, ignore_errors=True)
+    plugin.start()
+    state = plugin.state
+    try:
+        docker.cli("network", "create", "-d", plugin.name, "--subnet", "10.62.0.0/24", "ordera")
+        docker.cli("network", "create", "-d", plugin.name, "--subnet", "10.63.0.0/24", "orderb")
+
+        # A failed CreateEndpoint: nothing else is asked of the driver.
+        flag(state, "fail-create-endpoint")
+        r = docker.cli("run", "--rm", "--network", "ordera", IMAGE, "true", check=False)
+        unflag(state, "fail-create-endpoint")
+        assert r.returncode != 0 and "no address left" in r.stderr
+        assert calls(state) == [("CreateEndpoint", "not-in-host")]
+
+        # docker run -d; network connect; disconnect; restart; rm -f.
+        docker.cli("run", "-d", "--name", "order1", "--network", "ordera", IMAGE, "sleep", "600")
+        assert calls(state) == [("CreateEndpoint", "not-in-host"), ("Join", "not-in-host"),
+                                ("ProgramExternalConnectivity", "in-host")]
+        docker.cli("network", "connect", "orderb", "order1")
+        # A second network's endpoint is joined while the container runs: its link moves at
+        # once, and only the gateway's endpoint gets ProgramExternalConnectivity.
+        assert calls(state) == [("CreateEndpoint", "not-in-host"), ("Join", "not-in-host")]
+        names = docker.cli("exec", "order1", "ip", "-o", "link").stdout
+        assert " eth0@" in names and " eth1@" in names, names
+        docker.cli("network", "disconnect", "orderb", "order1")
+        assert calls(state) == [("Leave", "not-in-host"), ("DeleteEndpoint", "in-host")]
+        docker.cli("restart", "-t", "1", "order1")
+        assert calls(state) == [("RevokeExternalConnectivity", "not-in-host"), ("Leave", "not-in-host"),
+                                ("DeleteEndpoint", "in-host"), ("CreateEndpoint", "not-in-host"), ("Join", "not-in-host"),
+                                ("ProgramExternalConnectivity", "in-host")]
+        docker.cli("rm", "-f", "order1")
+        assert calls(state) == [("RevokeExternalConnectivity", "not-in-host"), ("Leave", "not-in-host"),
+                                ("DeleteEndpoint", "in-host")]
+
+        # No Gateway in Join's answer: Docker adds the container to docker_gwbridge for its
+        # default route; DisableGatewayService: true keeps it out.
+        flag(state, "no-gateway")
+        routes = docker.cli("run", "--rm", "--network", "ordera", IMAGE, "ip", "route").stdout
+        unflag(state, "no-gateway")
+        gwbridge = docker.inspect("network", "inspect", "docker_gwbridge")[0]["IPAM"]["Config"][0]["Gateway"]
+        assert f"default via {gwbridge} dev eth1" in routes, routes
+        assert [c[0] for c in calls(state)] == ["CreateEndpoint", "Join", "Leave", "DeleteEndpoint"]
+        flag(state, "disable-gateway-service")
+        routes = docker.cli("run", "--rm", "--network", "ordera", IMAGE, "ip", "route").stdout
+        unflag(state, "disable-gateway-service")
+        assert "default" not in routes and "eth1" not in routes, routes
+        calls(state)
+    finally:
+        docker.cli("rm", "-f", "order1", check=False)
+        for network in ("ordera", "orderb"):
+            docker.cli("network", "rm", network, check=False)
+        docker.cli("network", "rm", "docker_gwbridge", check=False)
+        plugin.stop()

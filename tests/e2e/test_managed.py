@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shutil
 import subprocess
 
 import pytest
@@ -179,3 +180,29 @@ def test_bridge_ipam_as_a_managed_plugin_with_python_and_a_setting(managed, dock
     assert p.records("networks") == [] and p.records("endpoints") == []
     docker.cli("plugin", "disable", p.name)
     docker.cli("plugin", "rm", p.name)
+
+
+def test_hooks_in_a_managed_plugin_set_net_sysctls_with_bundle_sysctls(managed, docker, base):
+    # examples/bridge, whose Join also turns on proxy_arp on the host end of each veth pair.
+    folder = os.path.join(base, "bridge-sysctl")
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(os.path.join(ROOT, "examples", "bridge"), folder)
+    join = os.path.join(folder, "Join.sh")
+    text = open(join).read().replace('ip link set "$host" up\n', 'ip link set "$host" up\necho 1 > "/proc/sys/net/ipv4/conf/$host/proxy_arp"\n', 1)
+    open(join, "w").write(text)
+    subprocess.run(["chmod", "-R", "go-w,a+rX", folder], check=True)
+    p = managed(folder, f"npms{os.getpid()}", "--tool", "ip", "--tool", "jq", "--sysctls")
+    config = json.load(open(os.path.join(p.out, "config.json")))
+    assert "CAP_SYS_ADMIN" in config["linux"]["capabilities"] and "--writable-net-sysctls" in config["entrypoint"]
+    assert "--log-stream" in config["entrypoint"]
+    p.create()
+    p.enable()
+    p.network("np-ms", "--subnet", "172.30.44.0/24")
+    p.container("np-ms1", "np-ms")
+    hosts = [l for l in links() if l.startswith("nph")]
+    assert len(hosts) == 1, links()
+    assert open(f"/proc/sys/net/ipv4/conf/{hosts[0]}/proxy_arp").read().strip() == "1"
+    # The plugin logs on stdout: dockerd records its calls at info, not as errors.
+    plugin_id = docker.inspect("plugin", "inspect", p.name)[0]["Id"]
+    joins = [l for l in open(docker.log_path).read().splitlines() if f"plugin={plugin_id}" in l and "NetworkDriver.Join" in l]
+    assert joins and all("level=info" in l for l in joins), joins

@@ -8,7 +8,7 @@ import tempfile
 
 import pytest
 
-from conftest import ROOT, Plugin
+from conftest import IMAGE, ROOT, Plugin
 from test_bridge import Scenario, links
 
 
@@ -148,6 +148,9 @@ def test_the_starter_hooks_make_a_network_two_containers_ping_over(base, docker)
         s.container("np-st1", "np-starter")
         s.container("np-st2", "np-starter")
         r = s.ping("np-st1", s.address("np-st2", "np-starter"))
+        assert r.returncode == 0 and "3 packets received" in r.stdout, r.stdout + r.stderr
+        # As the README's first screen has it: a container started to ping another by name.
+        r = docker.cli("run", "--rm", "--network", "np-starter", IMAGE, "ping", "-c", "3", "np-st1", check=False)
         assert r.returncode == 0 and "3 packets received" in r.stdout, r.stdout + r.stderr
         docker.cli("rm", "-f", "np-st1", "np-st2")
         s.containers.clear()

@@ -118,6 +118,9 @@ class Host:
             conn.close()
 
     def stop(self, sig=signal.SIGTERM, timeout=40):
+        """Stops the host; with SIGKILL (a host that dies), then also every process it
+        started (hooks, resident instances), which a dead host no longer can."""
+        started = descendants(self.proc.pid) if self.proc.poll() is None else []
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
@@ -125,8 +128,76 @@ class Host:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if sig == signal.SIGKILL:
+            self.orphans = started
         self.log.close()
         return self.proc.returncode
+
+    orphans = ()
+
+    def stop_orphans(self):
+        for pid in self.orphans:
+            for target in (-pid, pid):
+                try:
+                    os.kill(target, signal.SIGKILL)
+                except OSError:
+                    pass
+
+
+def descendants(pid):
+    """Every process under `pid`, children first-found."""
+    children = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                stat = open(f"/proc/{name}/stat").read()
+            except OSError:
+                continue
+            parent = int(stat[stat.rindex(")") + 2:].split()[1])
+            children.setdefault(parent, []).append(int(name))
+    found, queue = [], [pid]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            found.append(child)
+            queue.append(child)
+    return found
+
+
+def netplug_processes():
+    """Processes started for a hook folder under /tmp (hooks, resident instances), by their
+    environment: what a test must not leave behind."""
+    found = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == os.getpid():
+            continue
+        try:
+            environ = open(f"/proc/{name}/environ", "rb").read().split(b"\0")
+            stat = open(f"/proc/{name}/stat").read()
+        except OSError:
+            continue
+        if stat[stat.rindex(")") + 2] == "Z":
+            continue
+        if b"NETPLUG_RESIDENT=1" in environ or any(v.startswith(b"NETPLUG_METHOD=") for v in environ):
+            found[int(name)] = open(f"/proc/{name}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
+    return found
+
+
+@pytest.fixture(autouse=True)
+def leaves_no_process_behind():
+    before = set(netplug_processes())
+    yield
+    left = {}
+    for _ in range(100):  # a stopped process takes a moment to be gone
+        left = {pid: cmd for pid, cmd in netplug_processes().items() if pid not in before}
+        if not left:
+            return
+        time.sleep(0.05)
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    pytest.fail(f"the test left processes running: {left}")
 
 
 @pytest.fixture
@@ -155,6 +226,7 @@ def start(workdir, hooks):
     yield _start
     for host in started:
         host.stop(signal.SIGKILL)
+        host.stop_orphans()
 
 
 def run_host(*args, timeout=20, env=None):

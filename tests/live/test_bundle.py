@@ -21,8 +21,11 @@ def test_config_declares_the_socket_types_caps_mount_env_and_args(workdir):
     assert config["interface"] == {"types": ["docker.networkdriver/1.0", "docker.ipamdriver/1.0"], "socket": "mybr.sock"}
     assert config["network"] == {"type": "host"}
     assert config["linux"]["capabilities"] == ["CAP_NET_ADMIN"]
-    assert config["entrypoint"][:4] == ["/usr/bin/netplug-host", "serve", "--hooks", "/hooks"]
+    assert config["entrypoint"][:2] == ["/usr/bin/netplug-host", "serve"]
     entry = " ".join(config["entrypoint"])
+    # The log on stdout, which dockerd records at info.
+    assert "--hooks /hooks" in entry and "--log-stream stdout" in entry and "--writable-net-sysctls" not in entry
+    assert "warning" not in r.stderr, r.stderr
     assert "--socket /run/docker/plugins/mybr.sock" in entry and "--scope global" in entry and "--timeout 12" in entry
     (mount,) = config["mounts"]
     assert (mount["name"], mount["source"], mount["destination"], mount["settable"]) == \
@@ -137,3 +140,29 @@ def test_a_resident_driver_bundles_with_its_module_and_its_instances_flag(workdi
     assert lines[1]["id"] == 1 and lines[1]["answer"]["Pool"] == "10.200.0.0/24", r.stderr
     refused = bundle(os.path.join(workdir, "c"), os.path.join(ROOT, "examples", "bridge"), "--resident-instances", "0")
     assert refused.returncode != 0 and "--resident-instances 0: give a number of instances from 1 to 64" in refused.stderr
+
+
+def test_programs_the_hooks_run_without_a_tool_are_named(workdir, hooks):
+    hooks.add("Join.sh", "set -eu\n# ip is named in this comment only: no warning for it here\n"
+                         "peer=$(jq -r .EndpointID)\nif [ -n \"$peer\" ]; then tc qdisc show; fi\n"
+                         "bridge=br0   # a variable, not the program\n")
+    hooks.add("lib/net.sh", "add() { iptables -A FORWARD -j ACCEPT; }\n", mode=0o644, shell="")
+    hooks.add("Leave.py", "import subprocess\nsubprocess.run(['ethtool', '-k', 'eth0'])\n", shell="#!/usr/bin/env python3\n")
+    out = os.path.join(workdir, "b")
+    r = bundle(out, hooks.path, "--tool", "jq")
+    assert r.returncode == 0, r.stderr
+    warnings = [l for l in r.stderr.splitlines() if "warning:" in l]
+    assert sorted(warnings) == sorted([
+        "netplug-host: warning: the hooks run iptables (lib/net.sh), which the plugin will not have: add --tool iptables",
+        "netplug-host: warning: the hooks run tc (Join.sh), which the plugin will not have: add --tool tc",
+        "netplug-host: warning: the hooks run ethtool (Leave.py), which the plugin will not have: add --tool ethtool",
+    ]), r.stderr
+
+
+def test_sysctls_gives_the_capability_and_the_flag(workdir):
+    out = os.path.join(workdir, "b")
+    r = bundle(out, os.path.join(ROOT, "examples", "bridge"), "--tool", "ip", "--tool", "jq", "--sysctls")
+    assert r.returncode == 0, r.stderr
+    config = json.load(open(os.path.join(out, "config.json")))
+    assert config["linux"]["capabilities"] == ["CAP_NET_ADMIN", "CAP_SYS_ADMIN"]
+    assert "--writable-net-sysctls" in config["entrypoint"]

@@ -200,3 +200,40 @@ def test_connection_close_is_honoured(start):
             break
         data += chunk
     assert b"Connection: close" in data and data.endswith(b'{"Implements":["NetworkDriver"]}')
+
+
+def test_a_call_without_the_ids_its_method_carries_is_refused_and_runs_no_hook(hooks, start, workdir):
+    ran = os.path.join(workdir, "ran")
+    hooks.add("Join", f"touch {ran}; cat >/dev/null; echo {{}}\n")
+    hooks.add("DeleteNetwork", f"touch {ran}; cat >/dev/null\n")
+    host = start()
+    # Docker's retry after the plugin restarted mid-call: the same call, without its body.
+    for body in (b"", "null"):
+        r = host.call("/NetworkDriver.Join", body)
+        assert r.status == 400 and r.err.startswith("the NetworkDriver.Join request has no body, so NetworkID is required: no hook ran"), r
+    r = host.call("/NetworkDriver.Join", {"NetworkID": NET})
+    assert r.status == 400 and r.err == "bad NetworkDriver.Join request: EndpointID is required", r
+    r = host.call("/NetworkDriver.DeleteNetwork", {"EndpointID": EP})
+    assert r.status == 400 and r.err == "bad NetworkDriver.DeleteNetwork request: NetworkID is required", r
+    assert not os.path.exists(ran)
+    # Methods whose requests carry no ids still take an empty body.
+    assert host.call("/NetworkDriver.GetCapabilities", b"").status == 200
+    assert host.call("/Plugin.Activate", b"").status == 200
+    assert host.call("/NetworkDriver.Join", {"NetworkID": NET, "EndpointID": EP}).status == 200 and os.path.exists(ran)
+
+
+def test_failed_calls_and_answer_warnings_are_logged_at_warning(hooks, start):
+    hooks.add("CreateNetwork", "cat >/dev/null; echo 'the bridge is taken' >&2; exit 1\n")
+    hooks.answer("Join", {"Gatway": "10.0.0.1"})
+    host = start("--log-level", "warning")
+    assert host.call("/NetworkDriver.CreateNetwork", {"NetworkID": NET}).status == 500
+    assert host.call("/NetworkDriver.Join", {"NetworkID": NET, "EndpointID": EP}).status == 200
+    assert host.call("/NetworkDriver.Join", b"not json").status == 400
+    assert host.call("/NetworkDriver.EndpointOperInfo", {"NetworkID": NET, "EndpointID": EP}).status == 200
+    host.stop()
+    lines = host.read_log().splitlines()
+    assert any(" warning NetworkDriver.CreateNetwork " in l and "http.status=500" in l and "the bridge is taken" in l for l in lines), lines
+    assert any(" warning " in l and "unknown keys: Gatway (did you mean Gateway?)" in l for l in lines), lines
+    assert any(" warning NetworkDriver.Join refused " in l and "http.status=400" in l for l in lines), lines
+    # Successful calls stay at info, below the level asked for.
+    assert not any("EndpointOperInfo" in l for l in lines), lines

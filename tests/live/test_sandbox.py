@@ -215,3 +215,36 @@ def test_no_namespace_no_run_and_one_line_naming_on_host(workdir):
                         f"{BINARY} exercise --hooks {ROOT}/hooks"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2, r.stdout + r.stderr
     assert r.stdout == "" and r.stderr.count("\n") == 1 and "--on-host" in r.stderr, r.stderr
+
+
+def test_the_first_driver_guide_works_as_written(workdir):
+    """docs/FIRST-DRIVER.md: init, then each hook body the guide gives, then exercise says what it says."""
+    guide = open(os.path.join(ROOT, "docs", "FIRST-DRIVER.md")).read()
+    folder = os.path.join(workdir, "mydriver")
+    assert run_host("init", folder).returncode == 0
+    r, report = exercise("--hooks", folder)
+    assert r.returncode == 1 and not any(p["ok"] for p in report["pings"])
+    blocks = guide.split("```")
+    bodies = {}
+    for before, block in zip(blocks[0::2], blocks[1::2]):
+        named = [w.rstrip(":`,.").lstrip("`") for w in before.split() if w.startswith("`mydriver/")]
+        if named and named[-1].endswith(".sh"):
+            bodies[os.path.basename(named[-1])] = block[len("sh\n"):]
+    assert sorted(bodies) == ["CreateNetwork.sh", "DeleteEndpoint.sh", "DeleteNetwork.sh", "Join.sh"], sorted(bodies)
+
+    def apply(name):
+        path = os.path.join(folder, name)
+        text = open(path).read()
+        assert text.endswith("request=$(cat)\necho '{}'\n")
+        open(path, "w").write(text[: -len("request=$(cat)\necho '{}'\n")] + bodies[name])
+
+    apply("CreateNetwork.sh")
+    apply("Join.sh")
+    r, report = exercise("--hooks", folder)
+    assert all(p["ok"] for p in report["pings"]) and len(report["pings"]) == 4, report
+    assert len([l for l in report["leftovers"] if l["kind"] == "link"]) == 5 and r.returncode == 1
+    apply("DeleteEndpoint.sh")
+    apply("DeleteNetwork.sh")
+    r, report = exercise("--hooks", folder)
+    assert r.returncode == 0 and report["ok"] is True, report
+    assert "passed: all 20 steps answered, all 4 pings answered, nothing left behind" in guide

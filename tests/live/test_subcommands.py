@@ -1,6 +1,7 @@
 """init, check, call, exercise, serve --record / replay, schema, through the binary."""
 import json
 import os
+import re
 import subprocess
 
 from conftest import BINARY, ROOT, Host, run_host
@@ -147,3 +148,20 @@ def test_every_subcommand_has_help_with_an_example():
     for sub in ["serve", "init", "check", "call", "exercise", "replay", "schema", "state"]:
         r = run_host(sub, "--help")
         assert r.returncode == 0 and "Example" in r.stdout, sub
+
+
+def test_check_names_crlf_a_bom_and_blanks_after_the_interpreter(hooks):
+    hooks.add("Join.sh", "echo {}\r\n", shell="#!/bin/sh\r\n")
+    hooks.add("Leave.sh", "echo {}\n", shell="\ufeff#!/bin/sh\n")
+    hooks.add("CreateNetwork.sh", "echo {}\n", shell="#!/bin/sh  \n")
+    r = run_host("check", "--hooks", hooks.path)
+    assert r.returncode == 1
+    assert "error: hook Join.sh has Windows (CRLF) line endings" in r.stdout and "dos2unix" in r.stdout
+    assert "error: hook Leave.sh starts with a byte order mark (UTF-8 BOM) before #!" in r.stdout
+    assert "warning: hook CreateNetwork.sh has spaces or tabs at the end of its #! line" in r.stdout
+    assert "names the interpreter" not in r.stdout, r.stdout
+
+
+def test_version():
+    r = run_host("--version")
+    assert r.returncode == 0 and re.fullmatch(r"netplug-host \d+\.\d+\.\d+\n", r.stdout), r.stdout

@@ -49,6 +49,11 @@ int netplug_pipe_cloexec(int fds[2]);
    (exec succeeded), or an errno value. */
 int netplug_spawn_sandbox(const char *path, char *const argv[], char *const envp[], int user, int status_fd, pid_t *pid);
 
+/* Inside a managed plugin /proc/sys is read-only (also with CAP_SYS_ADMIN): binds /proc/sys/net
+   over itself, read-write, so that hooks can set the network's sysctls. Needs CAP_SYS_ADMIN.
+   0 (also when it already was writable), or an errno value. */
+int netplug_make_proc_sys_net_writable(void);
+
 int netplug_wifexited(int status);
 int netplug_wexitstatus(int status);
 int netplug_wifsignaled(int status);

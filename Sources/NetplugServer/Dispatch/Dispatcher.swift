@@ -38,13 +38,13 @@ package final class Dispatcher: Sendable {
         guard let method = Methods.method(atPath: path),
               method.family == .networkDriver || backend.implements().contains(method.family) else {
             let shown = path.count > 100 ? String(path.prefix(100)) + "..." : path
-            logger.info("unknown path", metadata: ["http.path": "\(shown)", "http.status": "404"])
+            logger.warning("unknown path", metadata: ["http.path": "\(shown)", "http.status": "404"])
             return respond(.error(404, "netplug-host does not serve \(shown): not implemented"))
         }
         let call: Call
         switch Dispatcher.check(method: method, body: body) {
         case .failure(let answer):
-            logger.info("\(method.fullName) refused", metadata: [
+            logger.warning("\(method.fullName) refused", metadata: [
                 "call.method": "\(method.fullName)", "http.status": "\(answer.status)",
                 "error": "\(answer.errorText ?? "")",
             ])
@@ -95,7 +95,8 @@ package final class Dispatcher: Sendable {
         if let id = call.networkID { metadata["network"] = "\(id.prefix(12))" }
         if let id = call.endpointID { metadata["endpoint"] = "\(id.prefix(12))" }
         if served.answer.status != 200, let text = served.answer.errorText { metadata["error"] = "\(text)" }
-        logger.info("\(method.fullName)", metadata: metadata)
+        // A failed call is logged at warning, so that `--log-level warning` still shows it.
+        logger.log(level: served.answer.status == 200 ? .info : .warning, "\(method.fullName)", metadata: metadata)
         if !served.stderr.isEmpty {
             for line in String(decoding: served.stderr, as: UTF8.self).split(whereSeparator: \.isNewline) {
                 logger.info("\(line)", metadata: ["hook": "\(served.handler)", "hook.stream": "stderr"])
@@ -118,11 +119,13 @@ package final class Dispatcher: Sendable {
         if body.count > maxBody {
             return .failure(.error(413, "the \(method.fullName) request is larger than 1 MiB"))
         }
-        let request: JSON
+        var request: JSON
         var hookInput = body
+        var bodyless = false
         if !body.contains(where: { !Outcome.isWhitespace($0) }) {
             request = .object()
             hookInput = Array("{}".utf8)
+            bodyless = true
         } else {
             do {
                 request = try JSON.parse(body)
@@ -130,11 +133,18 @@ package final class Dispatcher: Sendable {
                 return .failure(.error(400, "the \(method.fullName) request is not valid JSON at \(error)"))
             }
             if request.isNull {
-                return .success(Call(method: method, request: .object(), body: Array("{}".utf8), networkID: nil, endpointID: nil), unknownKeys: [])
+                request = .object()
+                hookInput = Array("{}".utf8)
+                bodyless = true
             }
         }
         let report = Schema.check(request, against: method.request, root: "the request")
         if let problem = report.problem {
+            if bodyless {
+                // Docker's plugin client resends a call without its body when it retries
+                // after the plugin's socket went away (the plugin restarted mid-call).
+                return .failure(.error(400, "the \(method.fullName) request has no body, so \(problem): no hook ran (Docker resends a call without its body when the plugin restarted during it; run the docker command again)"))
+            }
             return .failure(.error(400, "bad \(method.fullName) request: \(problem)"))
         }
         let call = Call(method: method, request: request, body: hookInput,

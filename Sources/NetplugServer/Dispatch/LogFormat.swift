@@ -4,7 +4,7 @@ import NetplugCore
 import Glibc
 #endif
 
-/// One line per event on stderr: `key=value` text for people, or one JSON object per line.
+/// One line per event on stderr (or stdout): `key=value` text for people, or one JSON object per line.
 package struct LineLogHandler: LogHandler {
     package enum Format: String, Sendable, CaseIterable { case text, json }
 
@@ -12,11 +12,14 @@ package struct LineLogHandler: LogHandler {
     package var metadata: Logger.Metadata = [:]
     let label: String
     let format: Format
+    /// 2, or 1 inside a managed plugin: dockerd records a plugin's stderr as errors.
+    let fd: Int32
 
-    package init(label: String, level: Logger.Level, format: Format) {
+    package init(label: String, level: Logger.Level, format: Format, fd: Int32 = 2) {
         self.label = label
         self.logLevel = level
         self.format = format
+        self.fd = fd
     }
 
     package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -58,7 +61,7 @@ package struct LineLogHandler: LogHandler {
         // One write(2) per line: lines from concurrent calls never interleave.
         var offset = 0
         while offset < line.count {
-            let n = line.withUnsafeBytes { write(2, $0.baseAddress! + offset, $0.count - offset) }
+            let n = line.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
             if n <= 0 { if errno == EINTR { continue } else { break } }
             offset += n
         }

@@ -125,7 +125,8 @@ final class WarningLog: Sendable {
             set { metadata[key] = newValue }
         }
         func log(event: LogEvent) {
-            guard event.level >= .warning else { return }
+            // The per-call line of a failed call: the step already says it failed, and why.
+            guard event.level >= .warning, event.metadata?["http.status"] == nil else { return }
             WarningLog.shared.add("\(event.message)")
         }
     }
