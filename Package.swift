@@ -7,7 +7,6 @@ let package = Package(
     products: [
         .executable(name: "netplug-host", targets: ["netplug-host"]),
         .library(name: "NetplugServer", targets: ["NetplugServer"]),
-        .library(name: "NetplugCore", targets: ["NetplugCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),

@@ -3,13 +3,13 @@ import Glibc
 #endif
 
 /// Reading a whole file (or its first bytes): records, /proc entries, requests, #! lines.
-public enum FileBytes {
-    public struct Failure: Error, CustomStringConvertible {
-        public let description: String
+package enum FileBytes {
+    package struct Failure: Error, CustomStringConvertible {
+        package let description: String
     }
 
     /// The file's bytes, at most `limit`; nil when it does not exist.
-    public static func read(_ path: String, upTo limit: Int = .max) throws -> [UInt8]? {
+    package static func read(_ path: String, upTo limit: Int = .max) throws -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             if errno == ENOENT { return nil }
@@ -21,7 +21,7 @@ public enum FileBytes {
     }
 
     /// Everything readable from `fd` until end of file (or `limit`); nil on an error.
-    public static func read(fd: Int32, upTo limit: Int = .max) -> [UInt8]? {
+    package static func read(fd: Int32, upTo limit: Int = .max) -> [UInt8]? {
         var result: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: min(65536, max(limit, 1)))
         while result.count < limit {

@@ -8,7 +8,7 @@ import Glibc
 /// Adding, removing or renaming a file changes the folder's times; a change in the same clock
 /// tick as the last read cannot be told apart, so a listing is only kept once the folder has
 /// been still for two seconds (what git does with "racily clean" index entries).
-public final class FolderListing: Sendable {
+package final class FolderListing: Sendable {
     static let shared = FolderListing()
 
     private struct Stamp: Equatable {
@@ -21,7 +21,7 @@ public final class FolderListing: Sendable {
     private init() {}
 
     /// The names in `folder` (without `.` and `..`), read now; none when it cannot be read.
-    public static func fileNames(in folder: String) -> [String] {
+    package static func fileNames(in folder: String) -> [String] {
         guard let dir = opendir(folder) else { return [] }
         defer { closedir(dir) }
         var names: [String] = []

@@ -3,20 +3,20 @@ import Glibc
 #endif
 
 /// A hook file that serves one method.
-public struct HookFile: Sendable, Equatable {
+package struct HookFile: Sendable, Equatable {
     /// Absolute path, what posix_spawn runs.
-    public let path: String
+    package let path: String
     /// Path inside the hooks folder (`Join.sh`, `ipam/RequestPool.py`): how messages name it.
-    public let name: String
+    package let name: String
 
-    public init(path: String, name: String) {
+    package init(path: String, name: String) {
         self.path = path
         self.name = name
     }
 }
 
 /// What the folder says about one method, right now.
-public enum HookLookup: Sendable, Equatable {
+package enum HookLookup: Sendable, Equatable {
     case hook(HookFile)
     case none
     /// The method has a hook that must not run (not executable, claimed twice, insecure).
@@ -24,42 +24,42 @@ public enum HookLookup: Sendable, Equatable {
 }
 
 /// What start-up (and `check`) found in a hooks folder.
-public struct FolderReport: Sendable {
-    public var errors: [String] = []
-    public var warnings: [String] = []
+package struct FolderReport: Sendable {
+    package var errors: [String] = []
+    package var warnings: [String] = []
     /// Files that are not hooks by design (hidden, folders, leftovers): mentioned, never a problem.
-    public var notes: [String] = []
-    public var hooks: [String: HookFile] = [:]
+    package var notes: [String] = []
+    package var hooks: [String: HookFile] = [:]
     /// The resident hook of each family that has one.
-    public var residents: [Family: HookFile] = [:]
+    package var residents: [Family: HookFile] = [:]
 }
 
 /// Which file serves which method. The folder is looked at on every call (its listing is
 /// reread whenever it changed), so editing, adding or removing a hook takes effect at once;
 /// only method names are ever looked up.
-public struct HookFolder: Sendable {
-    public let root: String
-    public let allowInsecure: Bool
+package struct HookFolder: Sendable {
+    package let root: String
+    package let allowInsecure: Bool
 
-    public init(root: String, allowInsecure: Bool = false) {
+    package init(root: String, allowInsecure: Bool = false) {
         self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
         self.allowInsecure = allowInsecure
     }
 
     /// Whether the folder serves the IPAM protocol too.
-    public var hasIpam: Bool { isDirectory(root + "/ipam") }
+    package var hasIpam: Bool { isDirectory(root + "/ipam") }
 
-    public func lookup(_ method: Method) -> HookLookup {
+    package func lookup(_ method: Method) -> HookLookup {
         lookup(stem: method.name, family: method.family, claimed: method.fullName)
     }
 
     /// The file named `resident` or `resident.<ext>` that answers the family's methods that
     /// have no hook file of their own.
-    public func resident(_ family: Family) -> HookLookup {
+    package func resident(_ family: Family) -> HookLookup {
         lookup(stem: HookFolder.residentStem, family: family, claimed: "the \(family.rawValue) resident hook")
     }
 
-    public static let residentStem = "resident"
+    package static let residentStem = "resident"
 
     private func lookup(stem: String, family: Family, claimed: String) -> HookLookup {
         let folder = family.hookSubfolder.map { root + "/" + $0 } ?? root
@@ -77,7 +77,7 @@ public struct HookFolder: Sendable {
     }
 
     /// Everything that makes the server refuse to start, and what it only warns about.
-    public func check() -> FolderReport {
+    package func check() -> FolderReport {
         var report = FolderReport()
         guard isDirectory(root) else {
             report.errors.append("\(root): the hooks folder does not exist or is not a folder")
@@ -136,7 +136,7 @@ public struct HookFolder: Sendable {
     /// `Join.sh.swp`; and `.disabled`, so that renaming a hook turns it off.
     static let leftoverExtensions = ["bak", "orig", "rej", "swp", "tmp", "disabled"]
 
-    public static func isLeftover(_ fileName: String) -> Bool {
+    package static func isLeftover(_ fileName: String) -> Bool {
         if fileName.hasSuffix("~") { return true }
         guard let dot = fileName.lastIndex(of: "."), dot != fileName.startIndex else { return false }
         return leftoverExtensions.contains(String(fileName[fileName.index(after: dot)...]))
@@ -192,4 +192,4 @@ public struct HookFolder: Sendable {
     }
 }
 
-public func errnoText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
+package func errnoText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }

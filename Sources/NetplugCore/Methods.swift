@@ -1,31 +1,31 @@
 /// The two protocol families a plugin can implement.
-public enum Family: String, Sendable, CaseIterable {
+package enum Family: String, Sendable, CaseIterable {
     case networkDriver = "NetworkDriver"
     case ipamDriver = "IpamDriver"
 
     /// Where this family's hooks live inside the hooks folder.
-    public var hookSubfolder: String? { self == .ipamDriver ? "ipam" : nil }
+    package var hookSubfolder: String? { self == .ipamDriver ? "ipam" : nil }
 }
 
 /// What a method answers when no hook serves it (the README's "Defaults" table).
-public enum DefaultAnswer: Sendable {
+package enum DefaultAnswer: Sendable {
     case json(@Sendable (DefaultContext) -> JSON)
     /// No answer can be invented (an IPAM pool or address): 404.
     case notImplemented
 }
 
 /// What a default answer may depend on.
-public struct DefaultContext: Sendable {
-    public var scope: String
-    public var hasGwAllocCheckHook: Bool
-    public init(scope: String = "local", hasGwAllocCheckHook: Bool = false) {
+package struct DefaultContext: Sendable {
+    package var scope: String
+    package var hasGwAllocCheckHook: Bool
+    package init(scope: String = "local", hasGwAllocCheckHook: Bool = false) {
         self.scope = scope
         self.hasGwAllocCheckHook = hasGwAllocCheckHook
     }
 }
 
 /// Every method of both protocols by its full name, so that a switch over them is exhaustive.
-public enum MethodID: String, Sendable, CaseIterable {
+package enum MethodID: String, Sendable, CaseIterable {
     case getCapabilities = "NetworkDriver.GetCapabilities"
     case createNetwork = "NetworkDriver.CreateNetwork"
     case allocateNetwork = "NetworkDriver.AllocateNetwork"
@@ -48,28 +48,28 @@ public enum MethodID: String, Sendable, CaseIterable {
     case requestAddress = "IpamDriver.RequestAddress"
     case releaseAddress = "IpamDriver.ReleaseAddress"
 
-    public var family: Family { rawValue.hasPrefix("IpamDriver.") ? .ipamDriver : .networkDriver }
+    package var family: Family { rawValue.hasPrefix("IpamDriver.") ? .ipamDriver : .networkDriver }
     /// The name without its family, as hook files are named (`Join`, `RequestPool`).
-    public var name: String { String(rawValue[rawValue.index(after: rawValue.firstIndex(of: ".")!)...]) }
+    package var name: String { String(rawValue[rawValue.index(after: rawValue.firstIndex(of: ".")!)...]) }
 }
 
 /// One row of the method table: everything the server, the checks and the docs know of a method.
-public struct Method: Sendable {
-    public let id: MethodID
-    public let family: Family
-    public let name: String
-    public let request: Shape
-    public let answer: Shape
-    public let defaultAnswer: DefaultAnswer
+package struct Method: Sendable {
+    package let id: MethodID
+    package let family: Family
+    package let name: String
+    package let request: Shape
+    package let answer: Shape
+    package let defaultAnswer: DefaultAnswer
     /// What a hook that exits 0 and prints nothing answers; nil when the method needs fields.
-    public let emptyAnswer: (@Sendable (DefaultContext) -> JSON)?
+    package let emptyAnswer: (@Sendable (DefaultContext) -> JSON)?
     /// One line for docs and generated stubs.
-    public let summary: String
+    package let summary: String
 
-    public var fullName: String { "\(family.rawValue).\(name)" }
-    public var path: String { "/\(fullName)" }
+    package var fullName: String { "\(family.rawValue).\(name)" }
+    package var path: String { "/\(fullName)" }
     /// The hook's file name without extension, relative to the hooks folder (`ipam/RequestPool`).
-    public var hookStem: String { family.hookSubfolder.map { "\($0)/\(name)" } ?? name }
+    package var hookStem: String { family.hookSubfolder.map { "\($0)/\(name)" } ?? name }
 
     init(_ id: MethodID, request: Shape, answer: Shape, default defaultAnswer: DefaultAnswer, summary: String) {
         self.id = id
@@ -130,8 +130,8 @@ private func answer(_ fields: [Field]) -> Shape { .object(errOnly + fields) }
 private func ipamAnswer(_ fields: [Field]) -> Shape { .object([Field("Err", .string), Field("Error", .string)] + fields) }
 private let empty: DefaultAnswer = .json { _ in .object() }
 
-public enum Methods {
-    public static let all: [Method] = [
+package enum Methods {
+    package static let all: [Method] = [
         Method(.getCapabilities,
                request: nothing,
                answer: answer([Field("Scope", .scope), Field("ConnectivityScope", .scope), Field("GwAllocChecker", .bool)]),
@@ -231,15 +231,15 @@ public enum Methods {
     private static let byPath: [String: Method] = Dictionary(uniqueKeysWithValues: all.map { ($0.path, $0) })
 
     /// The method served at an HTTP path; only these paths ever run a hook.
-    public static func method(atPath path: String) -> Method? { byPath[path] }
+    package static func method(atPath path: String) -> Method? { byPath[path] }
 
-    public static func named(_ fullName: String) -> Method? { byPath["/" + fullName] }
+    package static func named(_ fullName: String) -> Method? { byPath["/" + fullName] }
 
     private static let byID: [MethodID: Method] = Dictionary(uniqueKeysWithValues: all.map { ($0.id, $0) })
 
-    public static subscript(_ id: MethodID) -> Method { byID[id]! }
+    package static subscript(_ id: MethodID) -> Method { byID[id]! }
 
-    public static func inFamily(_ family: Family) -> [Method] { all.filter { $0.family == family } }
+    package static func inFamily(_ family: Family) -> [Method] { all.filter { $0.family == family } }
 
-    public static let activatePath = "/Plugin.Activate"
+    package static let activatePath = "/Plugin.Activate"
 }

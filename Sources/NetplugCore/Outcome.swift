@@ -1,5 +1,5 @@
 /// How a hook process ended, as the runner saw it.
-public enum HookExit: Sendable, Equatable {
+package enum HookExit: Sendable, Equatable {
     case exited(Int32)
     case signaled(Int32)
     case timedOut(seconds: Double)
@@ -8,14 +8,14 @@ public enum HookExit: Sendable, Equatable {
 }
 
 /// Everything a hook produced.
-public struct HookResult: Sendable {
-    public var exit: HookExit
-    public var stdout: [UInt8]
+package struct HookResult: Sendable {
+    package var exit: HookExit
+    package var stdout: [UInt8]
     /// stdout passed `Outcome.stdoutLimit`; the hook was stopped.
-    public var stdoutOverflowed: Bool
-    public var stderr: [UInt8]
+    package var stdoutOverflowed: Bool
+    package var stderr: [UInt8]
 
-    public init(exit: HookExit, stdout: [UInt8] = [], stdoutOverflowed: Bool = false, stderr: [UInt8] = []) {
+    package init(exit: HookExit, stdout: [UInt8] = [], stdoutOverflowed: Bool = false, stderr: [UInt8] = []) {
         self.exit = exit
         self.stdout = stdout
         self.stdoutOverflowed = stdoutOverflowed
@@ -24,30 +24,30 @@ public struct HookResult: Sendable {
 }
 
 /// An HTTP answer for Docker: a status and a JSON object.
-public struct Answer: Sendable {
-    public var status: Int
-    public var body: JSON
+package struct Answer: Sendable {
+    package var status: Int
+    package var body: JSON
     /// Keys of the hook's answer no field matched (logged, not refused).
-    public var unknownKeys: [String] = []
+    package var unknownKeys: [String] = []
 
-    public init(status: Int, body: JSON, unknownKeys: [String] = []) {
+    package init(status: Int, body: JSON, unknownKeys: [String] = []) {
         self.status = status
         self.body = body
         self.unknownKeys = unknownKeys
     }
 
-    public static func error(_ status: Int, _ message: String) -> Answer {
+    package static func error(_ status: Int, _ message: String) -> Answer {
         Answer(status: status, body: .object(["Err": .string(message)]))
     }
 
-    public var errorText: String? { body["Err"]?.string }
+    package var errorText: String? { body["Err"]?.string }
 }
 
 /// The rules that turn a hook's outcome into Docker's answer (README, "What the hook answers").
-public enum Outcome {
-    public static let stdoutLimit = 1 << 20
+package enum Outcome {
+    package static let stdoutLimit = 1 << 20
 
-    public static func answer(for method: Method, hook name: String, result: HookResult, context: DefaultContext) -> Answer {
+    package static func answer(for method: Method, hook name: String, result: HookResult, context: DefaultContext) -> Answer {
         switch result.exit {
         case .timedOut(let seconds):
             return .error(500, "hook \(name) timed out after \(formatSeconds(seconds)) s")
@@ -87,7 +87,7 @@ public enum Outcome {
 
     /// The rules for an answer object, wherever it came from (a hook's stdout, a resident
     /// hook's `answer`): `Err` is an error; otherwise it must pass the method's schema.
-    public static func answer(for method: Method, hook name: String, object: JSON) -> Answer {
+    package static func answer(for method: Method, hook name: String, object: JSON) -> Answer {
         guard object.isObject else {
             return .error(500, "hook \(name) answered \(Schema.describe(object)), but the answer must be a JSON object")
         }
@@ -129,7 +129,7 @@ public enum Outcome {
     }
 
     /// The last line of stderr with something on it: usually the hook's own error message.
-    public static func lastLine(_ bytes: [UInt8]) -> String? {
+    package static func lastLine(_ bytes: [UInt8]) -> String? {
         let text = String(decoding: bytes, as: UTF8.self)
         return text.split(whereSeparator: \.isNewline)
             .map { $0.trimmingCharacters() }
@@ -141,16 +141,16 @@ public enum Outcome {
         return fields.filter(\.required).map(\.name).joined(separator: " and ")
     }
 
-    public static func isWhitespace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
+    package static func isWhitespace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
 
-    public static func formatSeconds(_ seconds: Double) -> String {
+    package static func formatSeconds(_ seconds: Double) -> String {
         seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
     }
 }
 
 extension StringProtocol {
     /// Without leading and trailing white space.
-    public func trimmingCharacters() -> String {
+    package func trimmingCharacters() -> String {
         String(drop(while: { $0.isWhitespace }).reversed().drop(while: { $0.isWhitespace }).reversed())
     }
 }

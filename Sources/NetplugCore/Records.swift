@@ -4,21 +4,21 @@ import Glibc
 
 /// The records the host keeps for hooks (README, "Records"): one JSON file per network and
 /// per endpoint under the state folder, each written atomically and durably.
-public struct Records: Sendable {
-    public let stateDir: String
-    public var networksDir: String { stateDir + "/networks" }
-    public var endpointsDir: String { stateDir + "/endpoints" }
+package struct Records: Sendable {
+    package let stateDir: String
+    package var networksDir: String { stateDir + "/networks" }
+    package var endpointsDir: String { stateDir + "/endpoints" }
 
-    public init(stateDir: String) { self.stateDir = stateDir }
+    package init(stateDir: String) { self.stateDir = stateDir }
 
-    public struct Failure: Error, CustomStringConvertible {
-        public let description: String
+    package struct Failure: Error, CustomStringConvertible {
+        package let description: String
     }
 
-    public func networkPath(_ id: String) -> String { networksDir + "/" + id + ".json" }
-    public func endpointPath(_ id: String) -> String { endpointsDir + "/" + id + ".json" }
+    package func networkPath(_ id: String) -> String { networksDir + "/" + id + ".json" }
+    package func endpointPath(_ id: String) -> String { endpointsDir + "/" + id + ".json" }
 
-    public func prepare() throws {
+    package func prepare() throws {
         for folder in [stateDir, networksDir, endpointsDir] {
             try Records.makeFolder(folder)
         }
@@ -31,7 +31,7 @@ public struct Records: Sendable {
     }
 
     /// Creates a folder and its parents (mode 0755), like `mkdir -p`.
-    public static func makeFolder(_ path: String) throws {
+    package static func makeFolder(_ path: String) throws {
         var built = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/") {
             built += "/" + part
@@ -41,10 +41,10 @@ public struct Records: Sendable {
         }
     }
 
-    public func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+    package func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
     /// The record at `path`, nil when there is none; a damaged record throws, naming the file.
-    public func read(_ path: String) throws -> JSON? {
+    package func read(_ path: String) throws -> JSON? {
         let bytes: [UInt8]
         do {
             guard let read = try FileBytes.read(path) else { return nil }
@@ -62,13 +62,13 @@ public struct Records: Sendable {
     }
 
     /// Temporary file, fsync, rename, fsync of the folder: a crash leaves the old record or the new one.
-    public func write(_ record: JSON, to path: String) throws {
+    package func write(_ record: JSON, to path: String) throws {
         var bytes = record.bytes
         bytes.append(0x0A)
         try writeAtomically(bytes, to: path)
     }
 
-    public func writeText(_ text: String, to path: String) throws {
+    package func writeText(_ text: String, to path: String) throws {
         try writeAtomically(Array(text.utf8), to: path)
     }
 
@@ -104,7 +104,7 @@ public struct Records: Sendable {
         try Records.syncFolder(folder)
     }
 
-    public func remove(_ path: String) throws {
+    package func remove(_ path: String) throws {
         if unlink(path) != 0 && errno != ENOENT {
             throw Failure(description: "cannot remove \(path): \(errnoText())")
         }
@@ -113,7 +113,7 @@ public struct Records: Sendable {
 
     /// Whether a successful call of `method` changes a record (such calls are never answered
     /// on an event loop: the change is written with fsync).
-    public static func changesRecord(_ method: MethodID) -> Bool {
+    package static func changesRecord(_ method: MethodID) -> Bool {
         switch method {
         case .createNetwork, .deleteNetwork, .createEndpoint, .join, .leave, .deleteEndpoint:
             return true
@@ -126,7 +126,7 @@ public struct Records: Sendable {
 
     /// After a successful call, the record changes it implies. Returns a warning worth a log
     /// line (a damaged record that was replaced); throws when a record cannot be kept.
-    public func keep(after method: MethodID, network: String?, endpoint: String?, request: JSON, answer: JSON) throws -> String? {
+    package func keep(after method: MethodID, network: String?, endpoint: String?, request: JSON, answer: JSON) throws -> String? {
         guard let network, Records.changesRecord(method) else { return nil }
         switch method {
         case .createNetwork:
@@ -173,7 +173,7 @@ public struct Records: Sendable {
     }
 
     /// Removes every endpoint record that names `network`; damaged records are left for `state`.
-    public func removeEndpoints(of network: String) throws {
+    package func removeEndpoints(of network: String) throws {
         for name in FolderListing.fileNames(in: endpointsDir) where name.hasSuffix(".json") && !name.hasPrefix(".") {
             let path = endpointsDir + "/" + name
             guard let record = try? read(path), record.member("NetworkID")?.string == network else { continue }
@@ -182,19 +182,19 @@ public struct Records: Sendable {
     }
 
     /// One record as `state` and start-up see it.
-    public struct Entry: Sendable {
-        public let kind: String
-        public let id: String
-        public let path: String
-        public let record: JSON?
-        public let problem: String?
+    package struct Entry: Sendable {
+        package let kind: String
+        package let id: String
+        package let path: String
+        package let record: JSON?
+        package let problem: String?
         /// An endpoint record whose network has no record.
-        public var orphan = false
+        package var orphan = false
     }
 
     /// Every record, damaged ones included (with the reason), networks first. An endpoint whose
     /// network has no record is an orphan: nothing will ever call DeleteEndpoint for it.
-    public func list() -> [Entry] {
+    package func list() -> [Entry] {
         var entries: [Entry] = []
         for (kind, folder) in [("network", networksDir), ("endpoint", endpointsDir)] {
             for name in FolderListing.fileNames(in: folder).sorted() where name.hasSuffix(".json") && !name.hasPrefix(".") {

@@ -1,11 +1,11 @@
 /// Realistic requests (shaped like Docker 20.10's), example answers, and what Docker does
 /// with an error, per method: what `call`, `exercise`, `init`, `schema` and docs/HOOKS.md show.
-public enum Samples {
-    public struct IDs: Sendable {
-        public var network: String
-        public var endpoint: String
-        public var pool: String
-        public init(network: String = String(repeating: "3f", count: 32), endpoint: String = String(repeating: "9c", count: 32),
+package enum Samples {
+    package struct IDs: Sendable {
+        package var network: String
+        package var endpoint: String
+        package var pool: String
+        package init(network: String = String(repeating: "3f", count: 32), endpoint: String = String(repeating: "9c", count: 32),
                     pool: String = "pool-172.29.0.0/24") {
             self.network = network
             self.endpoint = endpoint
@@ -17,7 +17,7 @@ public enum Samples {
     static let noPorts = #"{"com.docker.network.endpoint.exposedports":[],"com.docker.network.portmap":[]}"#
 
     /// The request body Docker would send.
-    public static func request(_ method: Method, _ ids: IDs = IDs()) -> JSON {
+    package static func request(_ method: Method, _ ids: IDs = IDs()) -> JSON {
         let n = "\"NetworkID\":\"\(ids.network)\""
         let pair = "\(n),\"EndpointID\":\"\(ids.endpoint)\""
         let text: String
@@ -55,7 +55,7 @@ public enum Samples {
     }
 
     /// An answer a real driver might give.
-    public static func answer(_ method: Method) -> JSON {
+    package static func answer(_ method: Method) -> JSON {
         let text: String
         switch method.id {
         case .getCapabilities: text = #"{"Scope":"local","ConnectivityScope":"local"}"#
@@ -76,7 +76,7 @@ public enum Samples {
     }
 
     /// What Docker does when the method answers an error.
-    public static func onError(_ method: Method) -> String {
+    package static func onError(_ method: Method) -> String {
         switch method.id {
         case .getCapabilities: return "the driver cannot be used: every command naming it fails with the message"
         case .createNetwork: return "`docker network create` fails and prints the message; no network is made"
@@ -101,7 +101,7 @@ public enum Samples {
     }
 
     /// The default answer as text, or why there is none.
-    public static func defaultText(_ method: Method) -> String {
+    package static func defaultText(_ method: Method) -> String {
         switch method.defaultAnswer {
         case .json(let make): return make(DefaultContext()).text
         case .notImplemented: return "none: 404 (a hook is required)"
@@ -110,8 +110,8 @@ public enum Samples {
 }
 
 /// Shapes as people read them: `{"NetworkID": ID, "Options": {string: any}, ...}`.
-public enum ShapeText {
-    public static func render(_ shape: Shape, indent: String = "") -> String {
+package enum ShapeText {
+    package static func render(_ shape: Shape, indent: String = "") -> String {
         switch shape {
         case .any: return "any JSON"
         case .string: return "string"

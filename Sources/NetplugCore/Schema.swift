@@ -1,6 +1,6 @@
 /// The shapes Docker's Go decoder accepts, one level finer where Docker later parses a
 /// string (CIDR addresses, IPs, MACs, scopes). `null` is accepted everywhere, as in Go.
-public indirect enum Shape: Sendable {
+package indirect enum Shape: Sendable {
     case any
     case string
     case bool
@@ -17,13 +17,13 @@ public indirect enum Shape: Sendable {
     case array(Shape)
 }
 
-public struct Field: Sendable {
-    public let name: String
-    public let shape: Shape
+package struct Field: Sendable {
+    package let name: String
+    package let shape: Shape
     /// Required fields must be present and not empty (only IPAM answers have them).
-    public let required: Bool
+    package let required: Bool
 
-    public init(_ name: String, _ shape: Shape, required: Bool = false) {
+    package init(_ name: String, _ shape: Shape, required: Bool = false) {
         self.name = name
         self.shape = shape
         self.required = required
@@ -31,15 +31,15 @@ public struct Field: Sendable {
 }
 
 /// What a check found: the first violation (if any) and keys no field matched.
-public struct SchemaReport: Sendable {
-    public var problem: String?
-    public var unknownKeys: [String] = []
+package struct SchemaReport: Sendable {
+    package var problem: String?
+    package var unknownKeys: [String] = []
 }
 
-public enum Schema {
+package enum Schema {
     /// Checks `value` against `shape`; paths in messages read like `Interface.Address`, and
     /// the whole value is called `root` ("the answer", "the request").
-    public static func check(_ value: JSON, against shape: Shape, root: String = "the answer") -> SchemaReport {
+    package static func check(_ value: JSON, against shape: Shape, root: String = "the answer") -> SchemaReport {
         var report = SchemaReport()
         report.problem = check(value, shape, path: "", root: root, report: &report)
         return report
@@ -136,8 +136,8 @@ public enum Schema {
 }
 
 /// Docker's IDs are 64 hex digits; we accept a little more, but never a path or a shell word.
-public enum Identifier {
-    public static func isValid(_ text: String) -> Bool {
+package enum Identifier {
+    package static func isValid(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
         guard (1...128).contains(bytes.count), isAlphanumeric(bytes[0]) else { return false }
         return bytes.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }
@@ -149,8 +149,8 @@ public enum Identifier {
 }
 
 /// The address forms Docker parses with Go's net package.
-public enum Address {
-    public static func isCIDR(_ text: String) -> Bool {
+package enum Address {
+    package static func isCIDR(_ text: String) -> Bool {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, let bits = Int(parts[1]), parts[1].allSatisfy(\.isASCII) else { return false }
         let address = String(parts[0])
@@ -159,9 +159,9 @@ public enum Address {
         return false
     }
 
-    public static func isIP(_ text: String) -> Bool { isIPv4(text) || isIPv6(text) }
+    package static func isIP(_ text: String) -> Bool { isIPv4(text) || isIPv6(text) }
 
-    public static func isIPv4(_ text: String) -> Bool {
+    package static func isIPv4(_ text: String) -> Bool {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4 else { return false }
         return parts.allSatisfy { part in
@@ -171,7 +171,7 @@ public enum Address {
         }
     }
 
-    public static func isIPv6(_ text: String) -> Bool {
+    package static func isIPv6(_ text: String) -> Bool {
         guard text.contains(":"), !text.contains(":::") else { return false }
         var body = Substring(text)
         var groupsNeeded = 8
@@ -197,7 +197,7 @@ public enum Address {
         return first.count == groupsNeeded
     }
 
-    public static func isMAC(_ text: String) -> Bool {
+    package static func isMAC(_ text: String) -> Bool {
         // Go's net.ParseMAC: 6 (or 8, 20) groups of two hex digits split by ':' or '-'.
         for separator in [":", "-"] as [Character] {
             let parts = text.split(separator: separator, omittingEmptySubsequences: false)
@@ -237,8 +237,8 @@ private extension Substring {
 }
 
 /// "Did you mean" for names: the closest candidate within a small edit distance.
-public enum Suggest {
-    public static func closest(to word: String, among candidates: [String]) -> String? {
+package enum Suggest {
+    package static func closest(to word: String, among candidates: [String]) -> String? {
         let folded = word.lowercased()
         var best: (String, Int)?
         for candidate in candidates {

@@ -194,14 +194,7 @@ struct Serve: AsyncParsableCommand {
         do {
             served = try await Plugin.start(backend: driver, on: spec, logger: logger, idleTimeout: idleTimeout, recorder: recorder)
             if case .unix(let path, _) = spec { cleanup.append(path) }
-            if case .tcp(_, _, let specFile) = spec {
-                do {
-                    try Listeners.writeSpecFile(specFile, address: "tcp://\(served.address)")
-                } catch {
-                    fail("\(error)")
-                }
-                cleanup.append(specFile)
-            }
+            if let specFile = served.specFile { cleanup.append(specFile) }
         } catch {
             fail(error is ListenerError ? "\(error)" : "cannot listen on \(describe(spec)): \(error)")
         }

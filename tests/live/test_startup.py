@@ -122,13 +122,24 @@ def start_fails_live(workdir, hooks):
 
 
 def test_sigterm_while_a_hook_runs(workdir, hooks):
-    hooks.add("Join", "cat >/dev/null; sleep 1; echo '{\"Gateway\": \"10.0.0.1\"}'\n")
+    running, gate = os.path.join(workdir, "running"), os.path.join(workdir, "gate")
+    os.mkfifo(gate)
+    # The hook says it runs, then waits for the test to open the gate.
+    hooks.add("Join", f"cat >/dev/null; touch {running}; read go < {gate}; echo '{{\"Gateway\": \"10.0.0.1\"}}'\n")
     host = Host(workdir, hooks)
     result = {}
     t = threading.Thread(target=lambda: result.update(r=host.call("/NetworkDriver.Join", {"NetworkID": NET, "EndpointID": EP})))
     t.start()
-    time.sleep(0.3)
+    deadline = time.time() + 15
+    while not os.path.exists(running):
+        assert time.time() < deadline, "the hook did not start"
+        time.sleep(0.01)
     host.proc.send_signal(signal.SIGTERM)
+    while "stopping" not in host.read_log():
+        assert time.time() < deadline, "the host did not begin to stop"
+        time.sleep(0.01)
+    with open(gate, "w") as f:
+        f.write("go\n")
     t.join(10)
     assert result["r"].status == 200 and result["r"].json == {"Gateway": "10.0.0.1"}
     assert host.proc.wait(10) == 0

@@ -2,15 +2,22 @@ import NetplugCore
 
 // The IpamDriver wire types, as libnetwork's remote IPAM API spells them.
 
+/// IPAM GetCapabilities' answer.
 public struct IpamCapabilitiesResponse: Sendable, Equatable {
+    /// True: Docker sends the MAC address in RequestAddress.
     public var RequiresMACAddress: Bool
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(RequiresMACAddress: Bool = false) { self.RequiresMACAddress = RequiresMACAddress }
     var json: JSON { .object(["RequiresMACAddress": .bool(RequiresMACAddress)]) }
 }
 
+/// GetDefaultAddressSpaces' answer: the names of the address spaces.
 public struct AddressSpacesResponse: Sendable, Equatable {
+    /// The address space for local-scope networks.
     public var LocalDefaultAddressSpace: String
+    /// The address space for global-scope networks.
     public var GlobalDefaultAddressSpace: String
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(LocalDefaultAddressSpace: String = "LocalDefault", GlobalDefaultAddressSpace: String = "GlobalDefault") {
         self.LocalDefaultAddressSpace = LocalDefaultAddressSpace
         self.GlobalDefaultAddressSpace = GlobalDefaultAddressSpace
@@ -21,12 +28,19 @@ public struct AddressSpacesResponse: Sendable, Equatable {
     }
 }
 
+/// What Docker sends when a network needs a pool.
 public struct RequestPoolRequest: Sendable, Equatable {
+    /// The address space the pool belongs to (`LocalDefault`, `GlobalDefault`).
     public var AddressSpace: String
+    /// A wanted pool (`--subnet`), or empty for any.
     public var Pool: String
+    /// A part of the pool to give addresses from (`--ip-range`).
     public var SubPool: String
+    /// The options as Docker sends them (`-o KEY=VALUE` are under `com.docker.network.generic`).
     public var Options: [String: String]
+    /// True: an IPv6 pool is wanted.
     public var V6: Bool
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(AddressSpace: String = "", Pool: String = "", SubPool: String = "", Options: [String: String] = [:], V6: Bool = false) {
         self.AddressSpace = AddressSpace
         self.Pool = Pool
@@ -43,10 +57,15 @@ public struct RequestPoolRequest: Sendable, Equatable {
     }
 }
 
+/// RequestPool's answer: the pool and its id.
 public struct RequestPoolResponse: Sendable, Equatable {
+    /// The id RequestPool answered, which names the pool in later calls.
     public var PoolID: String
+    /// The pool, in CIDR form (`10.20.0.0/24`).
     public var Pool: String
+    /// Free-form data about the pool or address.
     public var Data: [String: String]
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(PoolID: String, Pool: String, Data: [String: String] = [:]) {
         self.PoolID = PoolID
         self.Pool = Pool
@@ -55,18 +74,26 @@ public struct RequestPoolResponse: Sendable, Equatable {
     var json: JSON { .object(["PoolID": .string(PoolID), "Pool": .string(Pool), "Data": .strings(Data)]) }
 }
 
+/// What Docker sends when a pool is no longer used.
 public struct ReleasePoolRequest: Sendable, Equatable {
+    /// The id RequestPool answered, which names the pool in later calls.
     public var PoolID: String
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(PoolID: String = "") {
         self.PoolID = PoolID
     }
     init(_ json: JSON) { PoolID = json.text("PoolID") }
 }
 
+/// What Docker sends when the gateway or a container needs an address.
 public struct RequestAddressRequest: Sendable, Equatable {
+    /// The id RequestPool answered, which names the pool in later calls.
     public var PoolID: String
+    /// A wanted address (`--ip`), or empty for any.
     public var Address: String
+    /// `RequestAddressType: com.docker.network.gateway` for the gateway; the MAC when capabilities ask for it.
     public var Options: [String: String]
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(PoolID: String = "", Address: String = "", Options: [String: String] = [:]) {
         self.PoolID = PoolID
         self.Address = Address
@@ -79,9 +106,13 @@ public struct RequestAddressRequest: Sendable, Equatable {
     }
 }
 
+/// RequestAddress' answer: the address, in CIDR form.
 public struct RequestAddressResponse: Sendable, Equatable {
+    /// The IPv4 address, in CIDR form.
     public var Address: String
+    /// Free-form data about the pool or address.
     public var Data: [String: String]
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(Address: String, Data: [String: String] = [:]) {
         self.Address = Address
         self.Data = Data
@@ -89,9 +120,13 @@ public struct RequestAddressResponse: Sendable, Equatable {
     var json: JSON { .object(["Address": .string(Address), "Data": .strings(Data)]) }
 }
 
+/// What Docker sends when an address is no longer used.
 public struct ReleaseAddressRequest: Sendable, Equatable {
+    /// The id RequestPool answered, which names the pool in later calls.
     public var PoolID: String
+    /// The address, without prefix length.
     public var Address: String
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(PoolID: String = "", Address: String = "") {
         self.PoolID = PoolID
         self.Address = Address

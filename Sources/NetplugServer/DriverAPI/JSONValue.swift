@@ -4,11 +4,17 @@ import NetplugCore
 /// `map[string]interface{}` (network and endpoint options, discovery data). A plain value,
 /// unlike the jansson-backed `JSON` the server checks requests with.
 public enum JSONValue: Sendable, Equatable {
+    /// JSON `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A number (JSON has one kind; integers fit exactly up to 2^53).
     case number(Double)
+    /// A string.
     case string(String)
+    /// An array.
     case array([JSONValue])
+    /// An object, by key.
     case object([String: JSONValue])
 
     /// A member of an object; nil for a missing key or a value that is not an object.
@@ -17,6 +23,7 @@ public enum JSONValue: Sendable, Equatable {
         return nil
     }
 
+    /// The text of a string; nil for any other value.
     public var stringValue: String? {
         if case .string(let text) = self { return text }
         return nil
@@ -54,11 +61,17 @@ public enum JSONValue: Sendable, Equatable {
 
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
     ExpressibleByFloatLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral {
+    /// `"text"` as a JSON string.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// `true` as a JSON boolean.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// `1500` as a JSON number.
     public init(integerLiteral value: Int) { self = .number(Double(value)) }
+    /// `0.5` as a JSON number.
     public init(floatLiteral value: Double) { self = .number(value) }
+    /// `[...]` as a JSON array.
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    /// `["key": value]` as a JSON object.
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }

@@ -4,13 +4,20 @@ import NetplugCore
 // Go helper spell them. Each is read from and written to jansson through `JSON`, after the
 // method table's schema has checked the shape.
 
+/// The scope of a driver whose networks exist on this host only.
 public let LocalScope = "local"
+/// The scope of a driver whose networks span a cluster.
 public let GlobalScope = "global"
 
+/// GetCapabilities' answer: the driver's scope.
 public struct CapabilitiesResponse: Sendable, Equatable {
+    /// `local` (this host only) or `global` (a cluster).
     public var Scope: String
+    /// `local` or `global`: where endpoints of the network can reach each other.
     public var ConnectivityScope: String
+    /// Docker 28+ then asks GwAllocCheck before allocating a gateway.
     public var GwAllocChecker: Bool
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(Scope: String = LocalScope, ConnectivityScope: String = "", GwAllocChecker: Bool = false) {
         self.Scope = Scope
         self.ConnectivityScope = ConnectivityScope
@@ -23,11 +30,17 @@ public struct CapabilitiesResponse: Sendable, Equatable {
     }
 }
 
+/// One pool of a network as Docker's IPAM gave it: in CreateNetwork's and AllocateNetwork's IPv4Data and IPv6Data.
 public struct IPAMData: Sendable, Equatable {
+    /// The address space the pool belongs to (`LocalDefault`, `GlobalDefault`).
     public var AddressSpace: String
+    /// The pool, in CIDR form (`10.20.0.0/24`).
     public var Pool: String
+    /// The gateway address.
     public var Gateway: String
+    /// Addresses reserved in the pool by name (`--aux-address`).
     public var AuxAddresses: [String: String]
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(AddressSpace: String = "", Pool: String = "", Gateway: String = "", AuxAddresses: [String: String] = [:]) {
         self.AddressSpace = AddressSpace
         self.Pool = Pool
@@ -42,12 +55,17 @@ public struct IPAMData: Sendable, Equatable {
     }
 }
 
+/// What `docker network create` sends the driver.
 public struct CreateNetworkRequest: Sendable, Equatable {
+    /// The network's id (Docker's are 64 hex digits).
     public var NetworkID: String
     /// `map[string]interface{}` on the wire: kept as JSON.
     public var Options: JSONValue
+    /// The network's IPv4 pools, as Docker's IPAM gave them.
     public var IPv4Data: [IPAMData]
+    /// The network's IPv6 pools, as Docker's IPAM gave them.
     public var IPv6Data: [IPAMData]
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(NetworkID: String = "", Options: JSONValue = [:], IPv4Data: [IPAMData] = [], IPv6Data: [IPAMData] = []) {
         self.NetworkID = NetworkID
         self.Options = Options
@@ -62,11 +80,17 @@ public struct CreateNetworkRequest: Sendable, Equatable {
     }
 }
 
+/// What a swarm manager sends when a global network is created.
 public struct AllocateNetworkRequest: Sendable, Equatable {
+    /// The network's id (Docker's are 64 hex digits).
     public var NetworkID: String
+    /// The options as Docker sends them (`-o KEY=VALUE` are under `com.docker.network.generic`).
     public var Options: [String: String]
+    /// The network's IPv4 pools, as Docker's IPAM gave them.
     public var IPv4Data: [IPAMData]
+    /// The network's IPv6 pools, as Docker's IPAM gave them.
     public var IPv6Data: [IPAMData]
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(NetworkID: String = "", Options: [String: String] = [:], IPv4Data: [IPAMData] = [], IPv6Data: [IPAMData] = []) {
         self.NetworkID = NetworkID
         self.Options = Options
@@ -81,32 +105,46 @@ public struct AllocateNetworkRequest: Sendable, Equatable {
     }
 }
 
+/// AllocateNetwork's answer: options every node's CreateNetwork then gets.
 public struct AllocateNetworkResponse: Sendable, Equatable {
+    /// The options as Docker sends them (`-o KEY=VALUE` are under `com.docker.network.generic`).
     public var Options: [String: String]
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(Options: [String: String] = [:]) { self.Options = Options }
     var json: JSON { .object(["Options": .strings(Options)]) }
 }
 
+/// What `docker network rm` sends the driver.
 public struct DeleteNetworkRequest: Sendable, Equatable {
+    /// The network's id (Docker's are 64 hex digits).
     public var NetworkID: String
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(NetworkID: String = "") {
         self.NetworkID = NetworkID
     }
     init(_ json: JSON) { NetworkID = json.text("NetworkID") }
 }
 
+/// What a swarm manager sends when a global network is removed.
 public struct FreeNetworkRequest: Sendable, Equatable {
+    /// The network's id (Docker's are 64 hex digits).
     public var NetworkID: String
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(NetworkID: String = "") {
         self.NetworkID = NetworkID
     }
     init(_ json: JSON) { NetworkID = json.text("NetworkID") }
 }
 
+/// An endpoint's addresses: chosen by Docker's IPAM in CreateEndpoint's request; a driver may fill in what was left empty.
 public struct EndpointInterface: Sendable, Equatable {
+    /// The IPv4 address, in CIDR form.
     public var Address: String
+    /// The IPv6 address, in CIDR form.
     public var AddressIPv6: String
+    /// The MAC address; empty for Docker to leave as the link has it.
     public var MacAddress: String
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(Address: String = "", AddressIPv6: String = "", MacAddress: String = "") {
         self.Address = Address
         self.AddressIPv6 = AddressIPv6
@@ -126,11 +164,17 @@ public struct EndpointInterface: Sendable, Equatable {
     }
 }
 
+/// What Docker sends when a container is attached to the network.
 public struct CreateEndpointRequest: Sendable, Equatable {
+    /// The network's id (Docker's are 64 hex digits).
     public var NetworkID: String
+    /// The endpoint's id (Docker's are 64 hex digits).
     public var EndpointID: String
+    /// The endpoint's addresses.
     public var Interface: EndpointInterface?
+    /// The options as Docker sends them (`-o KEY=VALUE` are under `com.docker.network.generic`).
     public var Options: JSONValue
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(NetworkID: String = "", EndpointID: String = "", Interface: EndpointInterface? = nil, Options: JSONValue = [:]) {
         self.NetworkID = NetworkID
         self.EndpointID = EndpointID
@@ -145,16 +189,22 @@ public struct CreateEndpointRequest: Sendable, Equatable {
     }
 }
 
+/// CreateEndpoint's answer: what the driver adds to the endpoint (a MAC address).
 public struct CreateEndpointResponse: Sendable, Equatable {
     /// nil: keep what Docker's IPAM gave; set only what the request left empty.
     public var Interface: EndpointInterface?
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(Interface: EndpointInterface? = nil) { self.Interface = Interface }
     var json: JSON { Interface.map { .object(["Interface": $0.json]) } ?? .object() }
 }
 
+/// What Docker sends when an endpoint goes.
 public struct DeleteEndpointRequest: Sendable, Equatable {
+    /// The network's id (Docker's are 64 hex digits).
     public var NetworkID: String
+    /// The endpoint's id (Docker's are 64 hex digits).
     public var EndpointID: String
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(NetworkID: String = "", EndpointID: String = "") {
         self.NetworkID = NetworkID
         self.EndpointID = EndpointID
@@ -165,9 +215,13 @@ public struct DeleteEndpointRequest: Sendable, Equatable {
     }
 }
 
+/// What Docker sends to learn about an endpoint (EndpointOperInfo).
 public struct InfoRequest: Sendable, Equatable {
+    /// The network's id (Docker's are 64 hex digits).
     public var NetworkID: String
+    /// The endpoint's id (Docker's are 64 hex digits).
     public var EndpointID: String
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(NetworkID: String = "", EndpointID: String = "") {
         self.NetworkID = NetworkID
         self.EndpointID = EndpointID
@@ -178,17 +232,26 @@ public struct InfoRequest: Sendable, Equatable {
     }
 }
 
+/// EndpointOperInfo's answer: free-form data `docker inspect` shows.
 public struct InfoResponse: Sendable, Equatable {
+    /// Free-form data, shown by `docker inspect`.
     public var Value: [String: String]
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(Value: [String: String] = [:]) { self.Value = Value }
     var json: JSON { .object(["Value": .strings(Value)]) }
 }
 
+/// What Docker sends when the container starts.
 public struct JoinRequest: Sendable, Equatable {
+    /// The network's id (Docker's are 64 hex digits).
     public var NetworkID: String
+    /// The endpoint's id (Docker's are 64 hex digits).
     public var EndpointID: String
+    /// Where the container's network namespace will be (not there yet at Join on Docker 20.10).
     public var SandboxKey: String
+    /// The options as Docker sends them (`-o KEY=VALUE` are under `com.docker.network.generic`).
     public var Options: JSONValue
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(NetworkID: String = "", EndpointID: String = "", SandboxKey: String = "", Options: JSONValue = [:]) {
         self.NetworkID = NetworkID
         self.EndpointID = EndpointID
@@ -203,19 +266,28 @@ public struct JoinRequest: Sendable, Equatable {
     }
 }
 
+/// The link Join hands to Docker: its name in the host (SrcName) and the prefix of its name in the container.
 public struct InterfaceName: Sendable, Equatable {
+    /// The link's name in the host's namespace, made by Join: Docker moves it into the container.
     public var SrcName: String
+    /// The prefix of its name in the container: `eth` gives `eth0`, `eth1`, ...
     public var DstPrefix: String
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(SrcName: String, DstPrefix: String) {
         self.SrcName = SrcName
         self.DstPrefix = DstPrefix
     }
 }
 
+/// A route Docker adds in the container after Join.
 public struct StaticRoute: Sendable, Equatable {
+    /// Where the route goes, in CIDR form.
     public var Destination: String
+    /// 0: via NextHop; 1: connected (no next hop).
     public var RouteType: Int
+    /// The next hop, for RouteType 0.
     public var NextHop: String
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(Destination: String, RouteType: Int, NextHop: String = "") {
         self.Destination = Destination
         self.RouteType = RouteType
@@ -223,12 +295,19 @@ public struct StaticRoute: Sendable, Equatable {
     }
 }
 
+/// Join's answer: the link, the gateways and routes Docker sets up in the container.
 public struct JoinResponse: Sendable, Equatable {
+    /// The link Docker moves into the container; none gives the container no interface from this driver.
     public var InterfaceName: InterfaceName?
+    /// The container's default route goes through this address (a plain IP); none: Docker uses docker_gwbridge unless DisableGatewayService.
     public var Gateway: String
+    /// The container's IPv6 default route goes through this address.
     public var GatewayIPv6: String
+    /// Routes Docker adds in the container.
     public var StaticRoutes: [StaticRoute]
+    /// True: Docker does not attach the container to docker_gwbridge when there is no Gateway.
     public var DisableGatewayService: Bool
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(InterfaceName: InterfaceName? = nil, Gateway: String = "", GatewayIPv6: String = "",
                 StaticRoutes: [StaticRoute] = [], DisableGatewayService: Bool = false) {
         self.InterfaceName = InterfaceName
@@ -256,9 +335,13 @@ public struct JoinResponse: Sendable, Equatable {
     }
 }
 
+/// What Docker sends when the container stops or is disconnected.
 public struct LeaveRequest: Sendable, Equatable {
+    /// The network's id (Docker's are 64 hex digits).
     public var NetworkID: String
+    /// The endpoint's id (Docker's are 64 hex digits).
     public var EndpointID: String
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(NetworkID: String = "", EndpointID: String = "") {
         self.NetworkID = NetworkID
         self.EndpointID = EndpointID
@@ -269,9 +352,13 @@ public struct LeaveRequest: Sendable, Equatable {
     }
 }
 
+/// What Docker sends when a node or datastore comes or goes (DiscoverNew, DiscoverDelete).
 public struct DiscoveryNotification: Sendable, Equatable {
+    /// What was discovered (1: a node, 2: a datastore).
     public var DiscoveryType: Int
+    /// What Docker says about it, as sent.
     public var DiscoveryData: JSONValue
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(DiscoveryType: Int = 0, DiscoveryData: JSONValue = [:]) {
         self.DiscoveryType = DiscoveryType
         self.DiscoveryData = DiscoveryData
@@ -282,10 +369,15 @@ public struct DiscoveryNotification: Sendable, Equatable {
     }
 }
 
+/// What Docker sends for the container's gateway endpoint after Join: its exposed and published ports.
 public struct ProgramExternalConnectivityRequest: Sendable, Equatable {
+    /// The network's id (Docker's are 64 hex digits).
     public var NetworkID: String
+    /// The endpoint's id (Docker's are 64 hex digits).
     public var EndpointID: String
+    /// The options as Docker sends them (`-o KEY=VALUE` are under `com.docker.network.generic`).
     public var Options: JSONValue
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(NetworkID: String = "", EndpointID: String = "", Options: JSONValue = [:]) {
         self.NetworkID = NetworkID
         self.EndpointID = EndpointID
@@ -298,9 +390,13 @@ public struct ProgramExternalConnectivityRequest: Sendable, Equatable {
     }
 }
 
+/// What Docker sends before Leave, to undo ProgramExternalConnectivity.
 public struct RevokeExternalConnectivityRequest: Sendable, Equatable {
+    /// The network's id (Docker's are 64 hex digits).
     public var NetworkID: String
+    /// The endpoint's id (Docker's are 64 hex digits).
     public var EndpointID: String
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(NetworkID: String = "", EndpointID: String = "") {
         self.NetworkID = NetworkID
         self.EndpointID = EndpointID
@@ -311,17 +407,24 @@ public struct RevokeExternalConnectivityRequest: Sendable, Equatable {
     }
 }
 
+/// What Docker 28+ sends before allocating a network's gateway address.
 public struct GwAllocCheckRequest: Sendable, Equatable {
+    /// The options as Docker sends them (`-o KEY=VALUE` are under `com.docker.network.generic`).
     public var Options: JSONValue
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(Options: JSONValue = [:]) {
         self.Options = Options
     }
     init(_ json: JSON) { Options = JSONValue(json.objectOrEmpty("Options")) }
 }
 
+/// GwAllocCheck's answer: whether IPAM may skip the gateway address.
 public struct GwAllocCheckResponse: Sendable, Equatable {
+    /// True: IPAM allocates no IPv4 gateway address.
     public var SkipIPv4: Bool
+    /// True: IPAM allocates no IPv6 gateway address.
     public var SkipIPv6: Bool
+    /// Builds one; each field defaults to what Docker leaves empty.
     public init(SkipIPv4: Bool = false, SkipIPv6: Bool = false) {
         self.SkipIPv4 = SkipIPv4
         self.SkipIPv6 = SkipIPv6

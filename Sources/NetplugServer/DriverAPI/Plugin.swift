@@ -1,5 +1,8 @@
 import Logging
 import NetplugCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Serving a Swift driver in a few lines:
 ///
@@ -10,8 +13,11 @@ public final class Plugin: Sendable {
     /// Where it listens: the socket path, or `host:port`.
     public let address: String
     let socketPath: String?
+    /// The spec file written for a TCP listener (`tcp://host:port`), removed by `stop`.
+    package let specFile: String?
 
-    /// Binds and returns; the socket accepts from here on.
+    /// Binds and returns; the socket accepts from here on. A TCP listener's spec file is
+    /// written once the port is known, so that Docker finds the plugin by its name.
     public static func start(network: (any NetworkDriver)? = nil, ipam: (any IpamDriver)? = nil,
                              on listener: ListenerSpec, logger: Logger = Logger(label: "netplug")) async throws -> Plugin {
         try await start(backend: TypedDriver(network: network, ipam: ipam), on: listener, logger: logger)
@@ -45,22 +51,35 @@ public final class Plugin: Sendable {
         } else {
             address = try await server.bind(listener)
         }
-        return Plugin(server: server, address: address, socketPath: socketPath)
+        var specFile: String?
+        if case .tcp(_, _, let path) = listener {
+            do {
+                try Listeners.writeSpecFile(path, address: "tcp://\(address)")
+            } catch {
+                server.stopAccepting()
+                throw error
+            }
+            specFile = path
+        }
+        return Plugin(server: server, address: address, socketPath: socketPath, specFile: specFile)
     }
 
-    init(server: HTTPServer, address: String, socketPath: String?) {
+    init(server: HTTPServer, address: String, socketPath: String?, specFile: String?) {
         self.server = server
         self.address = address
         self.socketPath = socketPath
+        self.specFile = specFile
     }
 
     /// Serves until `stop()`.
     public func run() async { await server.serve() }
 
-    /// Stops accepting, waits for calls in flight (up to `seconds`), removes the socket file.
+    /// Stops accepting, waits for calls in flight (up to `seconds`), removes the socket file
+    /// (or the spec file).
     public func stop(waitingUpTo seconds: Double = 5) async {
         server.stopAccepting()
         _ = await server.waitForCalls(upTo: seconds)
         if let socketPath { Listeners.removeSocket(socketPath) }
+        if let specFile { unlink(specFile) }
     }
 }

@@ -1,11 +1,12 @@
+import Dispatch
 import Synchronization
 import NetplugCore
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// When the host is PID 1 (in a plugin container), processes that hooks leave behind become
-/// its children when they exit, and nobody else will reap them. Once a second it reaps every
+/// When the host is PID 1 (in a plugin container, or the sandbox), processes that hooks leave
+/// behind become its children, and nobody else will reap them. On each SIGCHLD it reaps every
 /// zombie child that is not a hook the runner is still waiting for.
 package enum OrphanReaper {
     /// Hook processes the runner will wait for itself; guarded with the spawns (see `spawning`).
@@ -25,14 +26,17 @@ package enum OrphanReaper {
         hooks.withLock { _ = $0.remove(pid) }
     }
 
+    /// SIGCHLD stays blocked in every thread (see the command's entry point); the signal
+    /// source reads it all the same, once per burst of exits.
+    // nonisolated(unsafe): set up once, in startIfPID1, before anything can use it.
+    nonisolated(unsafe) private static let events = DispatchSource.makeSignalSource(signal: SIGCHLD, queue: DispatchQueue(label: "netplug.orphans"))
+
     package static func startIfPID1() {
         guard isActive else { return }
-        WorkerPool.shared.submit {
-            while true {
-                reapOnce()
-                sleep(1)
-            }
-        }
+        events.setEventHandler { reapOnce() }
+        // Children that exited before the source existed.
+        events.setRegistrationHandler { reapOnce() }
+        events.resume()
     }
 
     static func reapOnce() {

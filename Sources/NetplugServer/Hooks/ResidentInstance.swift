@@ -464,48 +464,33 @@ struct ResidentStartFailure: Error {
 final class ResidentInstances: @unchecked Sendable {
     // @unchecked: guarded by `mutex`, with a condition to wait on.
     static let live = ResidentInstances()
-    private var mutex = pthread_mutex_t()
-    private var changed = pthread_cond_t()
+    private let mutex = ParkingMutex()
+    private let changed = ParkingCondition()
     private var stopping: [ObjectIdentifier: ResidentInstance] = [:]
 
-    private init() {
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&changed, nil)
-    }
+    private init() {}
 
     func add(_ instance: ResidentInstance) {
-        pthread_mutex_lock(&mutex)
+        mutex.lock()
         stopping[ObjectIdentifier(instance)] = instance
-        pthread_mutex_unlock(&mutex)
+        mutex.unlock()
     }
 
     func remove(_ instance: ResidentInstance) {
-        pthread_mutex_lock(&mutex)
+        mutex.lock()
         stopping[ObjectIdentifier(instance)] = nil
-        pthread_mutex_unlock(&mutex)
-        pthread_cond_broadcast(&changed)
+        mutex.unlock()
+        changed.broadcast()
     }
 
     /// Blocks until every instance being stopped is gone, or `seconds` have passed.
     func waitUntilNone(upTo seconds: Double) -> Bool {
-        var until = realtime(in: seconds)
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
+        let deadline = HookRunner.now() + seconds
+        mutex.lock()
+        defer { mutex.unlock() }
         while !stopping.isEmpty {
-            if pthread_cond_timedwait(&changed, &mutex, &until) == ETIMEDOUT { return stopping.isEmpty }
+            if !changed.wait(mutex, upTo: deadline - HookRunner.now()) { return stopping.isEmpty }
         }
         return true
     }
-}
-
-/// The wall-clock moment `seconds` from now (at most a day), as pthread_cond_timedwait wants it.
-func realtime(in seconds: Double) -> timespec {
-    let seconds = min(max(0, seconds), 86400)
-    var until = timespec()
-    clock_gettime(CLOCK_REALTIME, &until)
-    let whole = seconds.rounded(.down)
-    until.tv_sec += Int(whole)
-    until.tv_nsec += Int((seconds - whole) * 1e9)
-    if until.tv_nsec >= 1_000_000_000 { until.tv_sec += 1; until.tv_nsec -= 1_000_000_000 }
-    return until
 }

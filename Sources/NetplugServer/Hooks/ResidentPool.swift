@@ -25,7 +25,7 @@ final class ResidentPool: @unchecked Sendable {
     // condition of its own (waits have deadlines, and a hand-over wakes exactly one call),
     // which Mutex cannot do.
     let launch: ResidentLaunch
-    private var mutex = pthread_mutex_t()
+    private let mutex = ParkingMutex()
     private var file: HookFile
     private var identity: FileIdentity?
     private var generation = 0
@@ -62,17 +62,14 @@ final class ResidentPool: @unchecked Sendable {
     /// A call waiting for an instance.
     private final class Waiter {
         let begin: Begin
-        var wakeup = pthread_cond_t()
+        let wakeup = ParkingCondition()
         /// Taken off the line by a release that is starting its call on an instance.
         var claimed = false
         var lease: Lease?
 
         init(begin: @escaping Begin) {
             self.begin = begin
-            pthread_cond_init(&wakeup, nil)
         }
-
-        deinit { pthread_cond_destroy(&wakeup) }
     }
 
     init(file: HookFile, launch: ResidentLaunch) {
@@ -80,14 +77,13 @@ final class ResidentPool: @unchecked Sendable {
         self.launch = launch
         self.identity = FileIdentity(file.path)
         self.slots = Array(repeating: .empty(lastStart: -.infinity), count: launch.instances)
-        pthread_mutex_init(&mutex, nil)
     }
 
     /// An instance for one call, started if need be, with the call begun on it; or why there
     /// is none before `deadline`.
     func acquire(_ current: HookFile, deadline: Double, begin: @escaping Begin) -> Acquired {
         let currentIdentity = FileIdentity(current.path)
-        pthread_mutex_lock(&mutex)
+        mutex.lock()
         if current != file || currentIdentity != identity {
             retireAll()
             file = current
@@ -98,16 +94,16 @@ final class ResidentPool: @unchecked Sendable {
         var waiter: Waiter?
         while true {
             if let lease = waiter?.lease {
-                pthread_mutex_unlock(&mutex)
+                mutex.unlock()
                 return .lease(lease)
             }
             if let waiter, waiter.claimed {
-                pthread_cond_wait(&waiter.wakeup, &mutex)
+                waiter.wakeup.wait(mutex)
                 continue
             }
             if stopped {
                 dequeue(waiter)
-                pthread_mutex_unlock(&mutex)
+                mutex.unlock()
                 return .failed("netplug-host is stopping; resident hook \(file.name) takes no more calls")
             }
             let now = HookRunner.now()
@@ -137,13 +133,13 @@ final class ResidentPool: @unchecked Sendable {
             if let index = idle, first, case .idle(let instance, let lastStart) = slots[index] {
                 slots[index] = .busy(instance, lastStart: lastStart)
                 dequeue(waiter)
-                pthread_mutex_unlock(&mutex)
+                mutex.unlock()
                 begin(instance)
                 return .lease(Lease(instance: instance, slot: index, generation: generation))
             }
             if let failure = lastFailure, failure.start > waitedFrom {
                 dequeue(waiter)
-                pthread_mutex_unlock(&mutex)
+                mutex.unlock()
                 return .failed(failure.reason)
             }
             if let index = startable, first {
@@ -152,7 +148,7 @@ final class ResidentPool: @unchecked Sendable {
             }
             if now >= deadline {
                 dequeue(waiter)
-                pthread_mutex_unlock(&mutex)
+                mutex.unlock()
                 return .timedOut
             }
             if waiter == nil {
@@ -169,7 +165,7 @@ final class ResidentPool: @unchecked Sendable {
     private func dequeue(_ waiter: Waiter?) {
         guard let waiter else { return }
         waiters.removeAll { $0 === waiter }
-        if let next = waiters.first { pthread_cond_signal(&next.wakeup) }
+        if let next = waiters.first { next.wakeup.signal() }
     }
 
     /// Called with the mutex held; starts the slot's instance without it.
@@ -177,16 +173,16 @@ final class ResidentPool: @unchecked Sendable {
         slots[index] = .starting
         let startedAt = HookRunner.now()
         let startFile = file, startGeneration = generation
-        pthread_mutex_unlock(&mutex)
+        mutex.unlock()
         let result = launchInstance(startFile, deadline: deadline)
-        pthread_mutex_lock(&mutex)
+        mutex.lock()
         let current = startGeneration == generation
         switch result {
         case .success(let instance):
             if current { slots[index] = .busy(instance, lastStart: startedAt) }
             // Started from a file that changed meanwhile: it serves the call that started it,
             // and is stopped when released.
-            pthread_mutex_unlock(&mutex)
+            mutex.unlock()
             begin(instance)
             return .lease(Lease(instance: instance, slot: index, generation: startGeneration))
         case .failure(let failure):
@@ -194,8 +190,8 @@ final class ResidentPool: @unchecked Sendable {
             starts += 1
             lastFailure = (starts, failure.reason)
             // Every call waiting for this start fails with it.
-            for waiter in waiters { pthread_cond_signal(&waiter.wakeup) }
-            pthread_mutex_unlock(&mutex)
+            for waiter in waiters { waiter.wakeup.signal() }
+            mutex.unlock()
             launch.logger.error("\(failure.reason)")
             return .failed(failure.reason)
         }
@@ -204,29 +200,29 @@ final class ResidentPool: @unchecked Sendable {
     /// Gives the instance back after its call; `healthy` false when the call stopped it. A
     /// healthy instance goes to the first waiting call, whose line this thread starts to send.
     func release(_ lease: Lease, healthy: Bool) {
-        pthread_mutex_lock(&mutex)
+        mutex.lock()
         guard lease.generation == generation, !stopped,
               case .busy(let instance, let lastStart) = slots[lease.slot], instance === lease.instance else {
-            pthread_mutex_unlock(&mutex)
+            mutex.unlock()
             // Retired meanwhile (the file changed, the host stops): stopped now that its call is over.
             if healthy { lease.instance.stopInBackground(.endOfInput) }
             return
         }
         guard healthy, let next = waiters.first else {
             slots[lease.slot] = healthy ? .idle(instance, lastStart: lastStart) : .empty(lastStart: lastStart)
-            if let next = waiters.first { pthread_cond_signal(&next.wakeup) }
-            pthread_mutex_unlock(&mutex)
+            if let next = waiters.first { next.wakeup.signal() }
+            mutex.unlock()
             return
         }
         waiters.removeFirst()
         next.claimed = true
-        pthread_mutex_unlock(&mutex)
+        mutex.unlock()
         // The instance starts on the next call now, while that call's thread wakes up.
         next.begin(instance)
-        pthread_mutex_lock(&mutex)
+        mutex.lock()
         next.lease = Lease(instance: instance, slot: lease.slot, generation: lease.generation)
-        pthread_cond_signal(&next.wakeup)
-        pthread_mutex_unlock(&mutex)
+        next.wakeup.signal()
+        mutex.unlock()
     }
 
     /// Starts the first instance and waits until it is ready: `serve` does so before it listens.
@@ -234,9 +230,9 @@ final class ResidentPool: @unchecked Sendable {
         let result = launchInstance(file, deadline: HookRunner.now() + launch.timeout)
         switch result {
         case .success(let instance):
-            pthread_mutex_lock(&mutex)
+            mutex.lock()
             slots[0] = .idle(instance, lastStart: HookRunner.now())
-            pthread_mutex_unlock(&mutex)
+            mutex.unlock()
             return nil
         case .failure(let failure):
             return failure
@@ -245,11 +241,11 @@ final class ResidentPool: @unchecked Sendable {
 
     /// No more calls: idle instances are stopped now, busy ones when their call is answered.
     func stop() {
-        pthread_mutex_lock(&mutex)
+        mutex.lock()
         stopped = true
         retireAll()
-        for waiter in waiters { pthread_cond_signal(&waiter.wakeup) }
-        pthread_mutex_unlock(&mutex)
+        for waiter in waiters { waiter.wakeup.signal() }
+        mutex.unlock()
     }
 
     /// With the mutex held: every slot starts afresh; idle instances are stopped at once.
@@ -260,12 +256,11 @@ final class ResidentPool: @unchecked Sendable {
         }
         slots = Array(repeating: .empty(lastStart: -.infinity), count: launch.instances)
         lastFailure = nil
-        if let next = waiters.first { pthread_cond_signal(&next.wakeup) }
+        if let next = waiters.first { next.wakeup.signal() }
     }
 
     private func wait(_ waiter: Waiter, until deadline: Double) {
-        var until = realtime(in: deadline - HookRunner.now())
-        _ = pthread_cond_timedwait(&waiter.wakeup, &mutex, &until)
+        waiter.wakeup.wait(mutex, upTo: deadline - HookRunner.now())
     }
 
     private func launchInstance(_ file: HookFile, deadline: Double) -> Result<ResidentInstance, ResidentStartFailure> {

@@ -9,8 +9,8 @@ final class WorkerPool: @unchecked Sendable {
     // @unchecked: every field is guarded by `mutex`.
     static let shared = WorkerPool()
 
-    private var mutex = pthread_mutex_t()
-    private var wakeup = pthread_cond_t()
+    private let mutex = ParkingMutex()
+    private let wakeup = ParkingCondition()
     /// A job is in two parts: what may block, then (returned by it) what answers. The worker
     /// counts itself free before the second part: the answer lets a client send its next call
     /// at once, and that call must find this worker free rather than start another thread.
@@ -20,8 +20,6 @@ final class WorkerPool: @unchecked Sendable {
     private let idleSeconds = 30
 
     private init() {
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&wakeup, nil)
     }
 
     /// Answers that the job running on this worker thread left for after it (afterThisJob).
@@ -49,14 +47,14 @@ final class WorkerPool: @unchecked Sendable {
 
     /// `job` runs on a worker and returns the answering part, run once the worker counts as free.
     func submitAnswering(_ job: @escaping Job) {
-        pthread_mutex_lock(&mutex)
+        mutex.lock()
         jobs.append(job)
         let needThread = idle < jobs.count
         if needThread { idle += 1 }  // counted at once, so a burst starts one thread per job
-        pthread_mutex_unlock(&mutex)
+        mutex.unlock()
         // Signalled after unlocking: a waiter woken with the mutex still held would only go
         // back to sleep on it, two more context switches per call.
-        pthread_cond_signal(&wakeup)
+        wakeup.signal()
         if needThread { startThread() }
     }
 
@@ -84,29 +82,26 @@ final class WorkerPool: @unchecked Sendable {
         let deferred = Deferred()
         pthread_setspecific(WorkerPool.deferredKey, Unmanaged.passUnretained(deferred).toOpaque())
         defer { pthread_setspecific(WorkerPool.deferredKey, nil) }
-        pthread_mutex_lock(&mutex)
+        mutex.lock()
         while true {
             if !jobs.isEmpty {
                 let job = jobs.removeFirst()
                 idle -= 1
-                pthread_mutex_unlock(&mutex)
+                mutex.unlock()
                 let answer = job()
                 let later = deferred.actions
                 deferred.actions = []
-                pthread_mutex_lock(&mutex)
+                mutex.lock()
                 idle += 1
-                pthread_mutex_unlock(&mutex)
+                mutex.unlock()
                 answer()
                 for action in later { action() }
-                pthread_mutex_lock(&mutex)
+                mutex.lock()
                 continue
             }
-            var until = timespec()
-            clock_gettime(CLOCK_REALTIME, &until)
-            until.tv_sec += idleSeconds
-            if pthread_cond_timedwait(&wakeup, &mutex, &until) == ETIMEDOUT && jobs.isEmpty {
+            if !wakeup.wait(mutex, upTo: Double(idleSeconds)) && jobs.isEmpty {
                 idle -= 1
-                pthread_mutex_unlock(&mutex)
+                mutex.unlock()
                 return
             }
         }

@@ -6,8 +6,13 @@ import Glibc
 /// Where the server listens: a Unix socket (Docker's usual way), TCP with a spec file, or a
 /// socket handed over by systemd.
 public enum ListenerSpec: Sendable, Equatable {
+    /// A Unix socket at `path` (Docker looks in /run/docker/plugins/NAME.sock), mode 0660,
+    /// owned by `group` (a name or a gid) when given.
     case unix(path: String, group: String?)
+    /// TCP on `host:port` (port 0 picks one), announced in `specFile` as `tcp://HOST:PORT`
+    /// (Docker reads /etc/docker/plugins/NAME.spec); the file goes when the plugin stops.
     case tcp(host: String, port: Int, specFile: String)
+    /// A listening socket passed by systemd (socket activation), as file descriptor `fd`.
     case activated(fd: Int32)
 }
 
