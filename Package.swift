@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "NetplugCoreTests", dependencies: ["NetplugCore"]),
         .testTarget(
             name: "NetplugServerTests",
-            dependencies: ["NetplugServer", "NetplugCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["NetplugServer", "NetplugCore", "CSpawn", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "SwiftDriverExampleTests",

@@ -217,6 +217,30 @@ package struct Records: Sendable {
         }
     }
 
+    /// What `list` would say is wrong (damaged records, orphans), without keeping the records:
+    /// each is read, checked and dropped, so that a host started over thousands of records
+    /// holds no more memory than one over none.
+    package func problems() -> [String] {
+        var problems: [String] = []
+        var networks = Set<String>()
+        var endpointNetworks: [(path: String, network: String)] = []
+        for (kind, folder) in [("network", networksDir), ("endpoint", endpointsDir)] {
+            for name in FolderListing.fileNames(in: folder) where name.hasSuffix(".json") && !name.hasPrefix(".") {
+                let path = folder + "/" + name
+                do {
+                    let network = try read(path)?.member("NetworkID")?.string
+                    if kind == "network" { networks.insert(String(name.dropLast(5))) } else if let network { endpointNetworks.append((path, network)) }
+                } catch {
+                    problems.append("\(error)")
+                }
+            }
+        }
+        for (path, network) in endpointNetworks where !networks.contains(network) {
+            problems.append("orphan: its network \(network.prefix(12)) has no record (the network is gone); remove \(path)")
+        }
+        return problems
+    }
+
     static func syncFolder(_ folder: String) throws {
         let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw Failure(description: "cannot open \(folder): \(errnoText())") }

@@ -157,8 +157,8 @@ struct Serve: AsyncParsableCommand {
         let stateDir = absolute(plugin.resolvedStateDir)
         let records = Records(stateDir: stateDir)
         do { try records.prepare() } catch { fail("\(error)") }
-        for entry in records.list() where entry.problem != nil {
-            logger.warning("\(entry.problem!)")
+        for problem in records.problems() {
+            logger.warning("\(problem)")
         }
         for leftover in HookRunner.stopLeftovers(plugin: plugin.name, stateDir: stateDir) {
             logger.warning("stopped \(leftover), a hook left running by an earlier host of \(plugin.name) that did not stop cleanly")

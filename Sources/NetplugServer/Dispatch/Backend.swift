@@ -34,10 +34,21 @@ package protocol PluginBackend: Sendable {
     /// An answer that needs no waiting (no process, no disk), given on the event loop when the
     /// call's network is free; nil sends the call to `serve`.
     func immediateAnswer(_ call: Call) -> Served?
+    /// A call answered later without any thread waiting for it (a resident hook's idle
+    /// instance), started on the event loop when the call's network is free: true once
+    /// started, and `complete` is called exactly once, on some event loop. False sends the
+    /// call to `serve`.
+    func startWithoutBlocking(_ call: Call, complete: @escaping @Sendable (Served) -> Void) -> Bool
     /// Every other call, in a task on the `BlockingExecutor`: it may block a thread.
     func serve(_ call: Call) async -> Served
+    /// The same, answered through `complete`, which may come after this returns and from
+    /// another thread (a resident instance's answer read on an event loop): the worker is
+    /// free again as soon as nothing is left for it to wait on.
+    func serve(_ call: Call, complete: @escaping @Sendable (Served) -> Void) async
 }
 
 extension PluginBackend {
     package func immediateAnswer(_ call: Call) -> Served? { nil }
+    package func serve(_ call: Call, complete: @escaping @Sendable (Served) -> Void) async { complete(await serve(call)) }
+    package func startWithoutBlocking(_ call: Call, complete: @escaping @Sendable (Served) -> Void) -> Bool { false }
 }

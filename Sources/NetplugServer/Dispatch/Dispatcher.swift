@@ -58,21 +58,33 @@ package final class Dispatcher: Sendable {
 
         // Arrival order is taken here, on the event loop, where requests are read in order.
         let turn = sequencer.arrive(call.networkID)
-        if case .now = turn, let served = backend.immediateAnswer(call) {
-            sequencer.leave(call.networkID)
-            log(call, served, started: started)
-            return respond(served.answer)
+        if case .now = turn {
+            if let served = backend.immediateAnswer(call) {
+                sequencer.leave(call.networkID)
+                log(call, served, started: started)
+                return respond(served.answer)
+            }
+            // A resident hook's idle instance: the call line goes out from here, and the answer
+            // line is read as an event; no thread waits for it.
+            let begun = backend.startWithoutBlocking(call) { served in
+                self.sequencer.leave(call.networkID)
+                self.log(call, served, started: started)
+                respond(served.answer)
+            }
+            if begun { return }
         }
         Task(executorPreference: BlockingExecutor.shared) {
             if case .later(let ticket) = turn, let network = call.networkID {
                 await self.sequencer.wait(ticket, on: network)
             }
-            let served = await self.backend.serve(call)
-            self.sequencer.leave(call.networkID)
-            // Logged before answering: a one-shot caller (`call`) may exit as soon as it has the answer.
-            self.log(call, served, started: started)
-            // Once this worker counts as free: the client's next call finds it so.
-            WorkerPool.afterThisJob { respond(served.answer) }
+            await self.backend.serve(call) { served in
+                self.sequencer.leave(call.networkID)
+                // Logged before answering: a one-shot caller (`call`) may exit as soon as it has the answer.
+                self.log(call, served, started: started)
+                // On a worker, once it counts as free: the client's next call finds it so.
+                // Anywhere else (an event loop that read a resident's answer), at once.
+                WorkerPool.afterThisJob { respond(served.answer) }
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 import NetplugCore
 #if canImport(Glibc)
 import Glibc
@@ -141,23 +142,73 @@ package final class HookDriver: PluginBackend {
         }
     }
 
+    /// A call a resident hook answers without any thread waiting: an instance is idle, and the
+    /// answer changes no record (no fsync). The call line is written here, on the event loop;
+    /// the answer line is read on the instance's event loop, and `complete` is called there.
+    /// False: the call goes the waiting way (`serve`).
+    package func startWithoutBlocking(_ call: Call, complete: @escaping @Sendable (Served) -> Void) -> Bool {
+        guard !Records.changesRecord(call.method.id), case .resident(let file) = route(call.method) else { return false }
+        let pool = residents.pool(call.method.family, file: file)
+        let environment = perCallVariables(call)
+        guard let lease = pool.tryAcquireIdle(file, begin: {
+            $0.begin(method: call.method.fullName, request: call.request, environment: environment)
+        }) else { return false }
+        let deadline = HookRunner.now() + settings.timeout
+        lease.instance.finish(deadline: deadline) { reply in
+            complete(self.served(reply, lease: lease, pool: pool, file: file, call: call))
+        }
+        return true
+    }
+
+    /// On a worker, with the answer given through `complete`: a resident hook's call waits here
+    /// for an instance only; its answer is read on the instance's event loop, and this worker
+    /// is free once the call line is out.
+    package func serve(_ call: Call, complete: @escaping @Sendable (Served) -> Void) async {
+        guard case .resident(let file) = route(call.method), answerWithoutWaiting(call, .resident(file)) == nil else {
+            return complete(await serve(call))
+        }
+        runResident(file, call, complete: complete)
+    }
+
     /// One call to the family's resident hook, through the same answer rules and records as
-    /// a hook's.
+    /// a hook's, for a caller that may wait (for an instance, for the answer).
     func runResident(_ file: HookFile, _ call: Call) -> Served {
+        waitForCallback { runResident(file, call, complete: $0) }
+    }
+
+    /// Waits for an instance (on a worker), begins the call on it, and answers through
+    /// `complete` when the instance's answer is read; an answer that changes a record is kept
+    /// (with its fsync) on a worker.
+    private func runResident(_ file: HookFile, _ call: Call, complete: @escaping @Sendable (Served) -> Void) {
         let deadline = HookRunner.now() + settings.timeout
         let pool = residents.pool(call.method.family, file: file)
-        let timedOut = Answer.error(500, "resident hook \(file.name) timed out after \(Outcome.formatSeconds(settings.timeout)) s")
         let environment = perCallVariables(call)
         let lease: ResidentPool.Lease
         let begin: ResidentPool.Begin = { $0.begin(method: call.method.fullName, request: call.request, environment: environment) }
         switch pool.acquire(file, deadline: deadline, begin: begin) {
         case .lease(let acquired): lease = acquired
-        case .failed(let reason): return Served(answer: .error(500, reason), handler: file.name)
-        case .timedOut: return Served(answer: timedOut, handler: file.name)
+        case .failed(let reason): return complete(Served(answer: .error(500, reason), handler: file.name))
+        case .timedOut: return complete(Served(answer: timedOutAnswer(file), handler: file.name))
         }
-        let reply = lease.instance.finish(deadline: deadline)
+        let keepsRecord = Records.changesRecord(call.method.id)
+        lease.instance.finish(deadline: deadline) { reply in
+            guard keepsRecord else { return complete(self.served(reply, lease: lease, pool: pool, file: file, call: call)) }
+            WorkerPool.shared.submit { complete(self.served(reply, lease: lease, pool: pool, file: file, call: call)) }
+        }
+    }
+
+    private func timedOutAnswer(_ file: HookFile) -> Answer {
+        .error(500, "resident hook \(file.name) timed out after \(Outcome.formatSeconds(settings.timeout)) s")
+    }
+
+    /// What an instance's reply makes of the call. The instance goes back to its pool first,
+    /// before the answer is checked: a call waiting for it gets its line sent at once.
+    private func served(_ reply: ResidentReply, lease: ResidentPool.Lease, pool: ResidentPool, file: HookFile, call: Call) -> Served {
         let stderr = lease.instance.endCall()
-        var healthy = true
+        switch reply {
+        case .failed, .timedOut: pool.release(lease, healthy: false)
+        case .answer, .error, .useDefault: pool.release(lease, healthy: true)
+        }
         var answer: Answer
         switch reply {
         case .answer(let object):
@@ -165,20 +216,16 @@ package final class HookDriver: PluginBackend {
         case .error(let text):
             answer = .error(500, text)
         case .useDefault:
-            pool.release(lease, healthy: true)
             if case .notImplemented = call.method.defaultAnswer {
                 let message = "resident hook \(file.name) answered no \(call.method.fullName), which has no default: IPAM cannot invent pools or addresses, so the hook must answer"
                 return Served(answer: .error(500, message), handler: file.name, stderr: stderr)
             }
             return servedDefault(call, handler: file.name, stderr: stderr)
         case .failed(let reason):
-            healthy = false
             answer = .error(500, reason)
         case .timedOut:
-            healthy = false
-            answer = timedOut
+            answer = timedOutAnswer(file)
         }
-        pool.release(lease, healthy: healthy)
         if answer.status == 200, let failure = keepRecord(call, answer: answer) {
             answer = .error(500, failure)
         }

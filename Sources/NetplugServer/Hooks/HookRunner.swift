@@ -60,10 +60,11 @@ package enum HookRunner {
         let pidFD = child.pid_fd
         var stdout: [UInt8] = [], stderr: [UInt8] = []
         var written = child.stdin_written
-        var overflowed = false, timedOut = false, killed = false
+        var overflowed = false, timedOut = false
         var status: Int32 = 0
+        /// The status when the staged stop collected it (no pidfd).
+        var reaped: Int32? = nil
         let deadline = now() + launch.timeout
-        var killAt = Double.infinity
 
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
         defer {
@@ -74,24 +75,19 @@ package enum HookRunner {
         var exited = false
         while !exited {
             let current = now()
-            if !timedOut && current >= deadline {
+            if current >= deadline {
+                // The stop every child gets: SIGTERM to the group, SIGKILL after the grace.
                 timedOut = true
-                kill(-child.pid, SIGTERM)
-                killAt = current + launch.killGrace
-            }
-            if !killed && current >= killAt {
-                killed = true
-                kill(-child.pid, SIGKILL)
+                Teardown.run([.terminate, .kill], pid: child.pid, pidFD: pidFD, status: &reaped, grace: launch.killGrace) {}
+                break
             }
             var fds: [pollfd] = []
             if stdinFD >= 0 { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
             if stdoutFD >= 0 { fds.append(pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)) }
             if stderrFD >= 0 { fds.append(pollfd(fd: stderrFD, events: Int16(POLLIN), revents: 0)) }
             if pidFD >= 0 { fds.append(pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0)) }
-            // The next moment something must happen: the deadline, the SIGKILL, or (once the
-            // group is killed) a look every second until the hook is gone.
-            let next = killed ? current + 1 : (timedOut ? killAt : deadline)
-            var waitMs = Int32(max(0, min((next - current) * 1000, 1000)).rounded(.up))
+            // The next moment something must happen: the deadline.
+            var waitMs = Int32(max(0, min((deadline - current) * 1000, 1000)).rounded(.up))
             if pidFD < 0 { waitMs = min(waitMs, 10) }  // no pidfd: look for the exit ourselves
             let ready = poll(&fds, nfds_t(fds.count), waitMs)
             if ready < 0 && errno != EINTR { break }
@@ -120,7 +116,9 @@ package enum HookRunner {
             }
             if pidFD < 0 && waitpid(child.pid, &status, WNOHANG) == child.pid { exited = true }
         }
-        if pidFD >= 0 {
+        if let reaped {
+            status = reaped
+        } else if pidFD >= 0 {
             while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
         }
         // The hook is gone; whatever it wrote is already in the pipes. Children it left

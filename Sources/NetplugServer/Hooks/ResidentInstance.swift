@@ -1,6 +1,8 @@
 import CSpawn
 import Logging
 import NetplugCore
+import NIOCore
+import NIOPosix
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -20,9 +22,11 @@ enum ResidentReply {
 }
 
 /// One running process of a resident hook: its pipes, the JSON lines it writes, its stop.
-/// The call that holds it (the pool hands it to one call at a time) writes and reads on its
-/// own thread; stderr is read by a job of its own, so that what the instance says while
-/// idle is logged too, and its last lines are at hand when it fails.
+/// The call that holds it (the pool hands it to one call at a time) writes its line without
+/// waiting; the answer line is read as an event on an event loop (`ResidentLineReader`), so
+/// no thread waits for it. stderr is read by a job of its own, which also sees the process
+/// exit, so that what the instance says while idle is logged too, and its last lines are at
+/// hand when it fails.
 final class ResidentInstance: @unchecked Sendable {
     // @unchecked: the pid and descriptors never change; `pending` and `nextID` belong to the
     // one call holding the instance; `output` and `stopping` are Mutexes.
@@ -38,6 +42,24 @@ final class ResidentInstance: @unchecked Sendable {
     private var currentID = 0
     private let output: Mutex<StderrState>
     private let stopping = Mutex(false)
+    /// stdout as events, from the ready line on; it owns stdout's descriptor from then. Set
+    /// once, before the instance serves a call; the stderr job asks for it under a lock.
+    private var reader: ResidentLineReader? {
+        get { attached.withLock { $0.reader } }
+        set { attached.withLock { $0.reader = newValue } }
+    }
+    private var readerChannel: Channel? {
+        get { attached.withLock { $0.channel } }
+        set { attached.withLock { $0.channel = newValue } }
+    }
+    private struct Attached: @unchecked Sendable {
+        // @unchecked: both are thread-safe objects, set once.
+        var reader: ResidentLineReader?
+        var channel: Channel?
+    }
+    private let attached = Mutex(Attached())
+
+    private func readerWhenAttached() -> ResidentLineReader? { reader }
     private let logger: Logger
     static let lineLimit = Outcome.stdoutLimit
     /// Read buffers, made once: stdout's for the call holding the instance, stderr's used
@@ -91,7 +113,9 @@ final class ResidentInstance: @unchecked Sendable {
         }
         let instance = ResidentInstance(file: file, child: child, logger: logger)
         WorkerPool.shared.submit { instance.readStderr() }
-        if let problem = instance.awaitReady(deadline: deadline, timeout: timeout) {
+        var problem = instance.awaitReady(deadline: deadline, timeout: timeout)
+        if problem == nil { problem = instance.attachReader() }
+        if let problem {
             let lines = instance.recentStderr()
             instance.stopInBackground(.terminate)
             var reason = problem
@@ -99,6 +123,30 @@ final class ResidentInstance: @unchecked Sendable {
             return .failure(ResidentStartFailure(reason: reason, stderr: lines))
         }
         return .success(instance)
+    }
+
+    /// From the ready line on, stdout is read on an event loop. Called on a worker (it waits
+    /// for the channel); nil, or why it could not be.
+    private func attachReader() -> String? {
+        let loop = MultiThreadedEventLoopGroup.singleton.any()
+        let leftover = pending
+        pending = []
+        let reader = ResidentLineReader(loop: loop, limit: ResidentInstance.lineLimit, leftover: leftover) { [self] deliver in
+            // End of file: it is on its way out, or it closed stdout and stays; either way it
+            // can answer no more. Its status says more, when it comes within a second.
+            WorkerPool.shared.submit {
+                deliver(self.waitForExit(upTo: 1) ? .exited(self.exitText()) : .closed)
+            }
+        }
+        do {
+            readerChannel = try NIOPipeBootstrap(group: loop)
+                .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(reader) } }
+                .takingOwnershipOfDescriptor(input: stdoutFD).wait()
+        } catch {
+            return "resident hook \(file.name) could not be read: \(error)"
+        }
+        self.reader = reader
+        return nil
     }
 
     /// nil once the first line is `{"netplug": 1}`; else what went wrong.
@@ -138,14 +186,29 @@ final class ResidentInstance: @unchecked Sendable {
         _ = send(waitingUntil: nil)  // a full pipe, or a failure: `finish` sees to it
     }
 
-    /// Ends the call `begin` started: the rest of its line, then the answer line. A reply
-    /// that breaks the protocol stops the instance (`.failed`); so does a timeout, after
-    /// which the caller answers at once.
-    func finish(deadline: Double) -> ResidentReply {
+    /// Ends the call `begin` started: the rest of its line, then the answer line, read on the
+    /// reader's event loop; `complete` is called exactly once, there (or at once, on this
+    /// thread, when the answer is already in). A reply that breaks the
+    /// protocol stops the instance (`.failed`); so does a timeout, after which the caller
+    /// answers at once. Nothing here waits, unless the call line did not fit in the pipe:
+    /// then the rest of it is written from a worker.
+    func finish(deadline: Double, complete: @escaping @Sendable (ResidentReply) -> Void) {
+        guard let reader else { return complete(fail("has no reader")) }
         let id = currentID
-        if let problem = send(waitingUntil: deadline) { return problem }
+        let readAnswer: @Sendable () -> Void = { [self] in
+            reader.next(deadline: deadline) { read in complete(self.reply(to: id, read)) }
+        }
+        if outgoingSent == outgoing.count { return readAnswer() }
+        WorkerPool.shared.submit { [self] in
+            if let problem = send(waitingUntil: deadline) { return complete(problem) }
+            readAnswer()
+        }
+    }
+
+    /// What a line (or its absence) says about call `id`.
+    private func reply(to id: Int, _ read: LineRead) -> ResidentReply {
         let line: [UInt8]
-        switch readLine(deadline: deadline) {
+        switch read {
         case .line(let bytes): line = bytes
         case .timedOut:
             stopInBackground(.terminate)
@@ -202,14 +265,6 @@ final class ResidentInstance: @unchecked Sendable {
     }
 
     // MARK: Lines
-
-    private enum LineRead {
-        case line([UInt8])
-        case exited(String)
-        case timedOut
-        case tooLong
-        case closed
-    }
 
     /// Writes what is left of the call line. Without a deadline it stops where the pipe does
     /// (`begin`); with one it waits for room, and says why the call failed if it did.
@@ -288,31 +343,25 @@ final class ResidentInstance: @unchecked Sendable {
         if exitStatusText.withLock({ $0 }) != nil { return true }
         var status: Int32 = 0
         guard waitpid(pid, &status, WNOHANG) == pid else { return false }
-        let text = netplug_wifsignaled(status) != 0
-            ? "was killed by signal \(netplug_wtermsig(status))"
-            : "exited with status \(netplug_wexitstatus(status))"
-        exitStatusText.withLock { $0 = text }
+        noteExit(status)
         OrphanReaper.finished(pid)
         return true
     }
 
+    private func noteExit(_ status: Int32) {
+        let text = netplug_wifsignaled(status) != 0
+            ? "was killed by signal \(netplug_wtermsig(status))"
+            : "exited with status \(netplug_wexitstatus(status))"
+        exitStatusText.withLock { $0 = text }
+    }
+
     private func waitForExit(upTo seconds: Double) -> Bool {
-        let end = HookRunner.now() + seconds
-        if pidFD < 0 {
-            while !reap() {
-                let left = end - HookRunner.now()
-                if left <= 0 { return false }
-                usleep(UInt32(min(left, 0.01) * 1e6))
-            }
-            return true
-        }
-        var entry = pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0)
-        while true {
-            let left = end - HookRunner.now()
-            let rc = poll(&entry, 1, left.isFinite ? Int32(min(max(0, left * 1000), 3_600_000).rounded(.up)) : -1)
-            if rc > 0 { return true }
-            if rc == 0 || errno != EINTR { return false }
-        }
+        // Already collected (by reap, without a pidfd): nothing is left to wait for.
+        var status: Int32? = exitStatusText.withLock { $0 } != nil ? 0 : nil
+        if status != nil { return true }
+        let exited = Teardown.waitForExit(pid: pid, pidFD: pidFD, upTo: seconds, status: &status)
+        if let status { noteExit(status) }
+        return exited
     }
 
     private func quoted(_ bytes: [UInt8]) -> String {
@@ -322,13 +371,26 @@ final class ResidentInstance: @unchecked Sendable {
 
     // MARK: stderr
 
+    /// Reads stderr for as long as the instance writes it, and tells the stdout reader when
+    /// the process exits (a call waiting for a line then learns it at once, even when a child
+    /// it left holds stdout open). The pidfd is this job's own copy, closed by it.
     private func readStderr() {
+        var exitFD = pidFD >= 0 ? dup(pidFD) : -1
+        defer { if exitFD >= 0 { close(exitFD) } }
         while true {
             // Another thread may have read the end of file and closed it meanwhile.
             let fd = output.withLock { $0.fd }
             guard fd >= 0 else { break }
-            var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            if poll(&entry, 1, -1) < 0 && errno != EINTR { break }
+            var entries = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: exitFD, events: Int16(POLLIN), revents: 0)]
+            if poll(&entries, exitFD >= 0 ? 2 : 1, -1) < 0 && errno != EINTR { break }
+            if exitFD >= 0 && entries[1].revents != 0 {
+                close(exitFD)
+                exitFD = -1
+                if let reader = readerWhenAttached() {
+                    // The status, when the process has exited (reap() collects it once).
+                    reader.processExited(exitText())
+                }
+            }
             // Only this job closes it, so that the number it polls is never another file's.
             let done = output.withLock { state -> Bool in
                 log(drain(&state))
@@ -399,7 +461,8 @@ final class ResidentInstance: @unchecked Sendable {
     // MARK: Stop
 
     enum StopKind {
-        /// Reload and the host's stop: end of file on stdin, SIGTERM 2 s later, SIGKILL 2 s after.
+        /// Reload and the host's stop: end of file on stdin, SIGTERM 2 s later, SIGKILL 2 s after
+        /// (the steps of `Teardown`).
         case endOfInput
         /// A call past the timeout, or a start that was not ready: SIGTERM, SIGKILL 2 s later.
         case terminate
@@ -424,26 +487,19 @@ final class ResidentInstance: @unchecked Sendable {
     }
 
     private func stop(_ kind: StopKind) {
-        let grace = 2.0
+        let steps: [Teardown.Step]
         switch kind {
-        case .endOfInput:
-            close(stdinFD)
-            if !waitForExit(upTo: grace) {
-                kill(-pid, SIGTERM)
-                if !waitForExit(upTo: grace) { kill(-pid, SIGKILL) }
-            }
-        case .terminate:
-            kill(-pid, SIGTERM)
-            if !waitForExit(upTo: grace) { kill(-pid, SIGKILL) }
-        case .kill:
-            kill(-pid, SIGKILL)
+        case .endOfInput: steps = [.closeInput, .terminate, .kill]
+        case .terminate: steps = [.terminate, .kill]
+        case .kill: steps = [.kill]
         }
-        _ = waitForExit(upTo: .infinity)
-        // Whatever it left in its process group goes with it: none is left running.
-        kill(-pid, SIGKILL)
+        let collected = exitStatusText.withLock { $0 } != nil
+        var status: Int32? = collected ? 0 : nil
+        Teardown.run(steps, pid: pid, pidFD: pidFD, status: &status) { close(stdinFD) }
+        if let status, !collected { noteExit(status) }
         _ = exitText()
         if kind != .endOfInput { close(stdinFD) }
-        close(stdoutFD)
+        if let readerChannel { readerChannel.close(promise: nil) } else { close(stdoutFD) }
         if pidFD >= 0 { close(pidFD) }
         log(recentStderrAfterExit())
     }

@@ -168,6 +168,36 @@ final class ResidentPool: @unchecked Sendable {
         if let next = waiters.first { next.wakeup.signal() }
     }
 
+    /// An idle instance for one call, with the call begun on it, when one is ready at once and
+    /// no call waits before this one; nil otherwise (the call then goes the waiting way,
+    /// `acquire`). Never waits: the event loop asks.
+    func tryAcquireIdle(_ current: HookFile, begin: Begin) -> Lease? {
+        // Cheap refusals first: a busy pool (the usual case under load) costs no stat.
+        mutex.lock()
+        let anyIdle = slots.contains { if case .idle = $0 { return true } else { return false } }
+        guard !stopped, waiters.isEmpty, anyIdle, current == file else {
+            mutex.unlock()
+            return nil
+        }
+        mutex.unlock()
+        let currentIdentity = FileIdentity(current.path)
+        mutex.lock()
+        guard !stopped, waiters.isEmpty, current == file, currentIdentity == identity else {
+            mutex.unlock()
+            return nil
+        }
+        for index in slots.indices {
+            guard case .idle(let instance, let lastStart) = slots[index], instance.isAlive else { continue }
+            slots[index] = .busy(instance, lastStart: lastStart)
+            let lease = Lease(instance: instance, slot: index, generation: generation)
+            mutex.unlock()
+            begin(instance)
+            return lease
+        }
+        mutex.unlock()
+        return nil
+    }
+
     /// Called with the mutex held; starts the slot's instance without it.
     private func start(slot index: Int, deadline: Double, begin: Begin) -> Acquired {
         slots[index] = .starting

@@ -1,3 +1,4 @@
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -60,4 +61,21 @@ final class ParkingCondition: @unchecked Sendable {
         pthread_cond_destroy(pointer)
         pointer.deallocate()
     }
+}
+
+/// Blocks the calling thread (a worker, never an event loop) until `start` delivers a value
+/// through the callback it is given, from whichever thread, at once or later.
+func waitForCallback<T: Sendable>(_ start: (@escaping @Sendable (T) -> Void) -> Void) -> T {
+    let done = Mutex<T?>(nil)
+    let mutex = ParkingMutex(), delivered = ParkingCondition()
+    start { value in
+        mutex.lock()
+        done.withLock { $0 = value }
+        delivered.signal()
+        mutex.unlock()
+    }
+    mutex.lock()
+    while done.withLock({ $0 }) == nil { delivered.wait(mutex) }
+    mutex.unlock()
+    return done.withLock { $0 }!
 }
