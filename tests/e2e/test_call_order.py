@@ -6,7 +6,7 @@ import os
 import shutil
 import subprocess
 
-from conftest import BINARY, IMAGE, ROOT, Plugin
+from conftest import BINARY, IMAGE, ROOT, Docker, Plugin
 
 ENDPOINT_METHODS = {"CreateEndpoint", "Join", "ProgramExternalConnectivity", "RevokeExternalConnectivity",
                     "Leave", "DeleteEndpoint"}
@@ -182,4 +182,34 @@ def test_the_call_order_page_holds_on_dockerd(base, docker):
         for network in ("ordera", "orderb"):
             docker.cli("network", "rm", network, check=False)
         docker.cli("network", "rm", "docker_gwbridge", check=False)
+        plugin.stop()
+
+
+def test_a_dockerd_restart_stops_and_restarts_the_containers_endpoints(base):
+    """docs/CALL-ORDER.md, "dockerd restarts": a dockerd of its own, restarted under a running
+    container whose restart policy brings it back."""
+    hooks = recorder(base)
+    d = Docker(os.path.join(base, "order-restart"))
+    os.makedirs(d.base, exist_ok=True)
+    plugin = Plugin(base, hooks, f"nporderr{os.getpid()}")
+    shutil.rmtree(plugin.state, ignore_errors=True)
+    plugin.start()
+    try:
+        d.start()
+        d.cli("network", "create", "-d", plugin.name, "--subnet", "10.64.0.0/24", "orderr")
+        d.cli("run", "-d", "--name", "orderr1", "--restart", "always", "--network", "orderr", IMAGE, "sleep", "600")
+        calls(plugin.state)
+        d.stop(remove_containers=False)
+        # dockerd stops the container as any stop does.
+        assert calls(plugin.state) == [("RevokeExternalConnectivity", "not-in-host"), ("Leave", "not-in-host"),
+                                       ("DeleteEndpoint", "in-host")]
+        d.start()
+        assert d.inspect("inspect", "orderr1")[0]["State"]["Running"] is True
+        # ... and starts it again with a new endpoint.
+        assert calls(plugin.state) == [("CreateEndpoint", "not-in-host"), ("Join", "not-in-host"),
+                                       ("ProgramExternalConnectivity", "in-host")]
+    finally:
+        d.cli("rm", "-f", "orderr1", check=False)
+        d.cli("network", "rm", "orderr", check=False)
+        d.stop()
         plugin.stop()
