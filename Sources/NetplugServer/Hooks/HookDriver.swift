@@ -150,14 +150,28 @@ package final class HookDriver: PluginBackend {
         guard !Records.changesRecord(call.method.id), case .resident(let file) = route(call.method) else { return false }
         let pool = residents.pool(call.method.family, file: file)
         let environment = perCallVariables(call)
-        guard let lease = pool.tryAcquireIdle(file, begin: {
-            $0.begin(method: call.method.fullName, request: call.request, environment: environment)
-        }) else { return false }
+        let begin: ResidentPool.Begin = { $0.begin(method: call.method.fullName, request: call.request, environment: environment) }
         let deadline = HookRunner.now() + settings.timeout
-        lease.instance.finish(deadline: deadline) { reply in
-            complete(self.served(reply, lease: lease, pool: pool, file: file, call: call))
+        if let lease = pool.tryAcquireIdle(file, begin: begin) {
+            lease.instance.finish(deadline: deadline) { reply in
+                complete(self.served(reply, lease: lease, pool: pool, file: file, call: call))
+            }
+            return true
         }
-        return true
+        // Every instance busy: the call waits in line without a thread, and the release that
+        // hands it an instance begins it.
+        return pool.waitWithoutThread(file, deadline: deadline, begin: begin) { turn in
+            switch turn {
+            case .lease(let lease):
+                lease.instance.finish(deadline: deadline) { reply in
+                    complete(self.served(reply, lease: lease, pool: pool, file: file, call: call))
+                }
+            case .timedOut:
+                complete(Served(answer: self.timedOutAnswer(file), handler: file.name))
+            case .waitOnAThread:
+                WorkerPool.shared.submit { self.runResident(file, call, deadline: deadline, complete: complete) }
+            }
+        }
     }
 
     /// On a worker, with the answer given through `complete`: a resident hook's call waits here
@@ -167,20 +181,19 @@ package final class HookDriver: PluginBackend {
         guard case .resident(let file) = route(call.method), answerWithoutWaiting(call, .resident(file)) == nil else {
             return complete(await serve(call))
         }
-        runResident(file, call, complete: complete)
+        runResident(file, call, deadline: HookRunner.now() + settings.timeout, complete: complete)
     }
 
     /// One call to the family's resident hook, through the same answer rules and records as
     /// a hook's, for a caller that may wait (for an instance, for the answer).
     func runResident(_ file: HookFile, _ call: Call) -> Served {
-        waitForCallback { runResident(file, call, complete: $0) }
+        waitForCallback { runResident(file, call, deadline: HookRunner.now() + settings.timeout, complete: $0) }
     }
 
     /// Waits for an instance (on a worker), begins the call on it, and answers through
     /// `complete` when the instance's answer is read; an answer that changes a record is kept
     /// (with its fsync) on a worker.
-    private func runResident(_ file: HookFile, _ call: Call, complete: @escaping @Sendable (Served) -> Void) {
-        let deadline = HookRunner.now() + settings.timeout
+    private func runResident(_ file: HookFile, _ call: Call, deadline: Double, complete: @escaping @Sendable (Served) -> Void) {
         let pool = residents.pool(call.method.family, file: file)
         let environment = perCallVariables(call)
         let lease: ResidentPool.Lease

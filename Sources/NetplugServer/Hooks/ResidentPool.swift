@@ -1,5 +1,7 @@
 import Logging
 import NetplugCore
+import NIOCore
+import NIOPosix
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -59,16 +61,29 @@ final class ResidentPool: @unchecked Sendable {
     /// Starts the call on the instance it gets (`ResidentInstance.begin`).
     typealias Begin = (ResidentInstance) -> Void
 
-    /// A call waiting for an instance.
+    /// How a call that waits without a thread learns its turn: an instance with its call
+    /// begun, its deadline, or that it must go the waiting way after all (the pool must start
+    /// an instance, the file changed, the host stops), which only a thread can see through.
+    enum Turn {
+        case lease(Lease)
+        case timedOut
+        case waitOnAThread
+    }
+
+    /// A call waiting for an instance: a thread parked on `wakeup`, or (with `told`) a call
+    /// that waits without one.
     private final class Waiter {
         let begin: Begin
         let wakeup = ParkingCondition()
         /// Taken off the line by a release that is starting its call on an instance.
         var claimed = false
         var lease: Lease?
+        let told: ((Turn) -> Void)?
+        var timer: Scheduled<Void>?
 
-        init(begin: @escaping Begin) {
+        init(begin: @escaping Begin, told: ((Turn) -> Void)? = nil) {
             self.begin = begin
+            self.told = told
         }
     }
 
@@ -86,6 +101,10 @@ final class ResidentPool: @unchecked Sendable {
         mutex.lock()
         if current != file || currentIdentity != identity {
             retireAll()
+            let threadless = takeThreadlessWaiters()
+            if !threadless.isEmpty {
+                WorkerPool.shared.submit { for waiter in threadless { waiter.told?(.waitOnAThread) } }
+            }
             file = current
             identity = currentIdentity
             launch.logger.info("resident hook \(current.name) changed: the next calls go to new instances")
@@ -198,6 +217,41 @@ final class ResidentPool: @unchecked Sendable {
         return nil
     }
 
+    /// Puts a call in line without a thread, when every instance is busy (so that a release
+    /// will come) and nothing else needs a thread; false otherwise. `told` is called once,
+    /// from the thread that releases an instance, from the deadline's timer, or at once with
+    /// `.waitOnAThread` when the pool changes under it.
+    func waitWithoutThread(_ current: HookFile, deadline: Double, begin: @escaping Begin, told: @escaping (Turn) -> Void) -> Bool {
+        let currentIdentity = FileIdentity(current.path)
+        mutex.lock()
+        let allBusy = slots.allSatisfy { if case .busy = $0 { return true } else { return false } }
+        guard !stopped, allBusy, current == file, currentIdentity == identity else {
+            mutex.unlock()
+            return false
+        }
+        let waiter = Waiter(begin: begin, told: told)
+        waiters.append(waiter)
+        let left = max(0, deadline - HookRunner.now())
+        waiter.timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .nanoseconds(Int64(min(left, 86400) * 1e9))) { [self] in
+            mutex.lock()
+            guard !waiter.claimed, waiters.contains(where: { $0 === waiter }) else { return mutex.unlock() }
+            dequeue(waiter)
+            mutex.unlock()
+            told(.timedOut)
+        }
+        mutex.unlock()
+        return true
+    }
+
+    /// With the mutex held: the calls waiting without a thread leave the line; the caller
+    /// tells each to wait on a thread, once the mutex is released.
+    private func takeThreadlessWaiters() -> [Waiter] {
+        let threadless = waiters.filter { $0.told != nil }
+        waiters.removeAll { $0.told != nil }
+        for waiter in threadless { waiter.timer?.cancel() }
+        return threadless
+    }
+
     /// Called with the mutex held; starts the slot's instance without it.
     private func start(slot index: Int, deadline: Double, begin: Begin) -> Acquired {
         slots[index] = .starting
@@ -221,7 +275,9 @@ final class ResidentPool: @unchecked Sendable {
             lastFailure = (starts, failure.reason)
             // Every call waiting for this start fails with it.
             for waiter in waiters { waiter.wakeup.signal() }
+            let threadless = takeThreadlessWaiters()
             mutex.unlock()
+            for waiter in threadless { waiter.told?(.waitOnAThread) }
             launch.logger.error("\(failure.reason)")
             return .failed(failure.reason)
         }
@@ -240,8 +296,11 @@ final class ResidentPool: @unchecked Sendable {
         }
         guard healthy, let next = waiters.first else {
             slots[lease.slot] = healthy ? .idle(instance, lastStart: lastStart) : .empty(lastStart: lastStart)
+            // A slot to start again: only a waiting thread can.
+            let threadless = healthy ? [] : takeThreadlessWaiters()
             if let next = waiters.first { next.wakeup.signal() }
             mutex.unlock()
+            for waiter in threadless { waiter.told?(.waitOnAThread) }
             return
         }
         waiters.removeFirst()
@@ -249,8 +308,13 @@ final class ResidentPool: @unchecked Sendable {
         mutex.unlock()
         // The instance starts on the next call now, while that call's thread wakes up.
         next.begin(instance)
+        let handedOver = Lease(instance: instance, slot: lease.slot, generation: lease.generation)
+        if let told = next.told {
+            next.timer?.cancel()
+            return told(.lease(handedOver))
+        }
         mutex.lock()
-        next.lease = Lease(instance: instance, slot: lease.slot, generation: lease.generation)
+        next.lease = handedOver
         next.wakeup.signal()
         mutex.unlock()
     }
@@ -275,7 +339,9 @@ final class ResidentPool: @unchecked Sendable {
         stopped = true
         retireAll()
         for waiter in waiters { waiter.wakeup.signal() }
+        let threadless = takeThreadlessWaiters()
         mutex.unlock()
+        for waiter in threadless { waiter.told?(.waitOnAThread) }
     }
 
     /// With the mutex held: every slot starts afresh; idle instances are stopped at once.
