@@ -133,7 +133,7 @@ struct Bundle: ParsableCommand {
             throw ExitCode(1)
         }
 
-        print("wrote \(out)/config.json and \(out)/rootfs (\(format1(Double(size.bytes) / 1_000_000)) MB, \(size.files) files) in \(format1(HookRunner.now() - started)) s")
+        print("wrote \(out)/config.json and \(out)/rootfs (\(fixed(Double(size.bytes) / 1_000_000, 1)) MB, \(size.files) files) in \(fixed(HookRunner.now() - started, 1)) s")
         print("""
 
         Install it (the state folder must exist before Docker enables the plugin):
@@ -255,7 +255,7 @@ struct Bundle: ParsableCommand {
         var entrypoint = ["/usr/bin/netplug-host", "serve", "--log-stream", "stdout", "--hooks", "/hooks", "--name", name,
                           "--socket", "/run/docker/plugins/\(name).sock", "--state-dir", stateDir]
         if let scope { entrypoint += ["--scope", scope.rawValue] }
-        if let timeout { entrypoint += ["--timeout", format1(timeout)] }
+        if let timeout { entrypoint += ["--timeout", fixed(timeout, 1)] }
         if let residentInstances { entrypoint += ["--resident-instances", String(residentInstances)] }
         if sysctls { entrypoint += ["--writable-net-sysctls"] }
         let types: [JSON] = [.string("docker.networkdriver/1.0")] + (ipam ? [.string("docker.ipamdriver/1.0")] : [])
@@ -296,7 +296,11 @@ struct Bundle: ParsableCommand {
 }
 
 /// One decimal, without Foundation.
-func format1(_ value: Double) -> String {
-    let tenths = Int((value * 10).rounded())
-    return "\(tenths / 10).\(abs(tenths % 10))"
+/// `value` with `places` decimals (12.3 MB, 0.45 s, 2.07 ms), without Foundation's formatter.
+func fixed(_ value: Double, _ places: Int) -> String {
+    var scale = 1
+    for _ in 0..<places { scale *= 10 }
+    let scaled = Int((value * Double(scale)).rounded())
+    let fraction = String(abs(scaled % scale))
+    return "\(scaled / scale)." + String(repeating: "0", count: places - fraction.count) + fraction
 }

@@ -49,7 +49,7 @@ func stateFolder(_ given: String?, purpose: String) throws -> (path: String, cle
     var template = Array("/tmp/netplug-\(purpose)-XXXXXX".utf8CString)
     guard let made = mkdtemp(&template) else { throw ValidationError("cannot make a temporary folder: \(errnoText())") }
     let path = String(cString: made)
-    return (path, { _ = system("rm -rf '\(path)'") })
+    return (path, { try? RootfsBuilder.removeTree(path) })
 }
 
 /// Logs for the one-shot subcommands: what hooks print on stderr, and warnings.

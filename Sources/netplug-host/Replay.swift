@@ -155,9 +155,8 @@ struct Replay: AsyncParsableCommand, SandboxedCommand {
 
     /// The endpoint's CreateEndpoint request and answer as this replay's host kept them.
     func endpointRecord(_ state: String, _ endpoint: String) -> (request: JSON, answer: JSON) {
-        guard let bytes = try? FileBytes.read(state + "/endpoints/\(endpoint).json"), let record = try? JSON.parse(bytes) else {
-            return (.object(), .object())
-        }
+        let records = Records(stateDir: state)
+        guard let record = (try? records.read(records.endpointPath(endpoint))) ?? nil else { return (.object(), .object()) }
         return (record["Request"] ?? .object(), record["Response"] ?? .object())
     }
 

@@ -31,13 +31,10 @@ package struct Served: Sendable {
 package protocol PluginBackend: Sendable {
     /// What `/Plugin.Activate` lists; asked on every activation.
     func implements() -> [Family]
-    /// An answer that needs no waiting (no process, no disk), given on the event loop when the
-    /// call's network is free; nil sends the call to `serve`.
-    func immediateAnswer(_ call: Call) -> Served?
-    /// A call answered later without any thread waiting for it (a resident hook's idle
-    /// instance), started on the event loop when the call's network is free: true once
-    /// started, and `complete` is called exactly once, on some event loop. False sends the
-    /// call to `serve`.
+    /// On the event loop, when the call's network is free: a call that needs no thread, either
+    /// answered at once (no process, no disk: `complete` before returning) or answered later
+    /// with no thread waiting for it (a resident hook's instance: `complete` exactly once, on
+    /// some event loop). False sends the call to `serve`.
     func startWithoutBlocking(_ call: Call, complete: @escaping @Sendable (Served) -> Void) -> Bool
     /// Every other call, in a task on the `BlockingExecutor`: it may block a thread.
     func serve(_ call: Call) async -> Served
@@ -48,7 +45,6 @@ package protocol PluginBackend: Sendable {
 }
 
 extension PluginBackend {
-    package func immediateAnswer(_ call: Call) -> Served? { nil }
     package func serve(_ call: Call, complete: @escaping @Sendable (Served) -> Void) async { complete(await serve(call)) }
     package func startWithoutBlocking(_ call: Call, complete: @escaping @Sendable (Served) -> Void) -> Bool { false }
 }

@@ -58,21 +58,13 @@ package final class Dispatcher: Sendable {
 
         // Arrival order is taken here, on the event loop, where requests are read in order.
         let turn = sequencer.arrive(call.networkID)
-        if case .now = turn {
-            if let served = backend.immediateAnswer(call) {
-                sequencer.leave(call.networkID)
-                log(call, served, started: started)
-                return respond(served.answer)
-            }
-            // A resident hook's idle instance: the call line goes out from here, and the answer
-            // line is read as an event; no thread waits for it.
-            let begun = backend.startWithoutBlocking(call) { served in
-                self.sequencer.leave(call.networkID)
-                self.log(call, served, started: started)
-                respond(served.answer)
-            }
-            if begun { return }
-        }
+        // A default, a refusal, or a resident hook's call: answered from the event loops, no
+        // thread waiting for it.
+        if case .now = turn, backend.startWithoutBlocking(call, complete: { served in
+            self.sequencer.leave(call.networkID)
+            self.log(call, served, started: started)
+            respond(served.answer)
+        }) { return }
         Task(executorPreference: BlockingExecutor.shared) {
             if case .later(let ticket) = turn, let network = call.networkID {
                 await self.sequencer.wait(ticket, on: network)

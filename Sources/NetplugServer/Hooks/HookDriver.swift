@@ -102,15 +102,13 @@ package final class HookDriver: PluginBackend {
         settings.hooks.hasIpam ? [.networkDriver, .ipamDriver] : [.networkDriver]
     }
 
-    /// A refusal, or a default that keeps no record: answered on the event loop.
-    package func immediateAnswer(_ call: Call) -> Served? {
-        answerWithoutWaiting(call, route(call.method))
-    }
-
     /// Runs on the blocking executor (see Dispatcher): the hook's process is waited for, and
     /// records are written with fsync, on this thread.
     package func serve(_ call: Call) async -> Served {
-        let route = route(call.method)
+        serve(call, route(call.method))
+    }
+
+    private func serve(_ call: Call, _ route: Route) -> Served {
         if let served = answerWithoutWaiting(call, route) { return served }
         switch route {
         case .hook(let file): return runHook(file, call)
@@ -142,15 +140,19 @@ package final class HookDriver: PluginBackend {
         }
     }
 
-    /// A call a resident hook answers without any thread waiting: an instance is idle, and the
-    /// answer changes no record (no fsync). The call line is written here, on the event loop;
-    /// the answer line is read on the instance's event loop, and `complete` is called there.
-    /// False: the call goes the waiting way (`serve`).
+    /// On the event loop, with the folder looked at once: a refusal or a default that keeps no
+    /// record is answered at once (`complete` before returning); a resident hook's call whose
+    /// answer changes no record (no fsync) is begun here and answered from the instance's
+    /// event loop, no thread waiting for it. False: the call goes the waiting way (`serve`).
     package func startWithoutBlocking(_ call: Call, complete: @escaping @Sendable (Served) -> Void) -> Bool {
-        guard !Records.changesRecord(call.method.id), case .resident(let file) = route(call.method) else { return false }
+        let route = route(call.method)
+        if let served = answerWithoutWaiting(call, route) {
+            complete(served)
+            return true
+        }
+        guard case .resident(let file) = route, !Records.changesRecord(call.method.id) else { return false }
         let pool = residents.pool(call.method.family, file: file)
-        let environment = perCallVariables(call)
-        let begin: ResidentPool.Begin = { $0.begin(method: call.method.fullName, request: call.request, environment: environment) }
+        let begin = beginning(call)
         let deadline = HookRunner.now() + settings.timeout
         if let lease = pool.tryAcquireIdle(file, begin: begin) {
             lease.instance.finish(deadline: deadline) { reply in
@@ -178,9 +180,8 @@ package final class HookDriver: PluginBackend {
     /// for an instance only; its answer is read on the instance's event loop, and this worker
     /// is free once the call line is out.
     package func serve(_ call: Call, complete: @escaping @Sendable (Served) -> Void) async {
-        guard case .resident(let file) = route(call.method), answerWithoutWaiting(call, .resident(file)) == nil else {
-            return complete(await serve(call))
-        }
+        let route = route(call.method)
+        guard case .resident(let file) = route else { return complete(serve(call, route)) }
         runResident(file, call, deadline: HookRunner.now() + settings.timeout, complete: complete)
     }
 
@@ -195,10 +196,8 @@ package final class HookDriver: PluginBackend {
     /// (with its fsync) on a worker.
     private func runResident(_ file: HookFile, _ call: Call, deadline: Double, complete: @escaping @Sendable (Served) -> Void) {
         let pool = residents.pool(call.method.family, file: file)
-        let environment = perCallVariables(call)
         let lease: ResidentPool.Lease
-        let begin: ResidentPool.Begin = { $0.begin(method: call.method.fullName, request: call.request, environment: environment) }
-        switch pool.acquire(file, deadline: deadline, begin: begin) {
+        switch pool.acquire(file, deadline: deadline, begin: beginning(call)) {
         case .lease(let acquired): lease = acquired
         case .failed(let reason): return complete(Served(answer: .error(500, reason), handler: file.name))
         case .timedOut: return complete(Served(answer: timedOutAnswer(file), handler: file.name))
@@ -208,6 +207,12 @@ package final class HookDriver: PluginBackend {
             guard keepsRecord else { return complete(self.served(reply, lease: lease, pool: pool, file: file, call: call)) }
             WorkerPool.shared.submit { complete(self.served(reply, lease: lease, pool: pool, file: file, call: call)) }
         }
+    }
+
+    /// How the call starts on the instance it gets: its line, with the per-call variables.
+    private func beginning(_ call: Call) -> ResidentPool.Begin {
+        let environment = perCallVariables(call)
+        return { $0.begin(method: call.method.fullName, request: call.request, environment: environment) }
     }
 
     private func timedOutAnswer(_ file: HookFile) -> Answer {

@@ -170,27 +170,15 @@ package enum HookRunner {
     /// own process group inside the host's session; a daemon a hook started on purpose has its
     /// own session (setsid) and is left alone. Returns what was stopped, for the log.
     package static func stopLeftovers(plugin: String, stateDir: String) -> [String] {
-        guard let proc = opendir("/proc") else { return [] }
-        defer { closedir(proc) }
         var stopped: [String] = []
         let own = getpid()
-        while let entry = readdir(proc) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            guard let pid = Int32(name), pid != own, let stat = try? FileBytes.read("/proc/\(pid)/stat") else { continue }
-            // Fields after the command's closing parenthesis: state ppid pgrp session ...
-            let text = String(decoding: stat, as: UTF8.self)
-            guard let close = text.lastIndex(of: ")") else { continue }
-            let fields = text[text.index(after: close)...].split(separator: " ")
-            guard fields.count > 3, let group = Int32(fields[2]), let session = Int32(fields[3]),
-                  group == pid, session != pid, let environ = try? FileBytes.read("/proc/\(pid)/environ", upTo: 1 << 20) else { continue }
-            let variables = Set(environ.split(separator: 0).map { String(decoding: $0, as: UTF8.self) })
-            guard variables.contains("NETPLUG_PLUGIN=\(plugin)"), variables.contains("NETPLUG_STATE_DIR=\(stateDir)"),
+        for process in ProcessEntry.all() where process.pid != own && process.group == process.pid && process.session != process.pid {
+            let variables = process.environment()
+            guard ProcessEntry.startedFor(plugin: plugin, stateDir: stateDir, in: variables),
                   variables.contains(where: { $0.hasPrefix("NETPLUG_METHOD=") }) || variables.contains("NETPLUG_RESIDENT=1") else { continue }
-            if kill(-pid, SIGKILL) == 0 {
-                let command = (try? FileBytes.read("/proc/\(pid)/cmdline", upTo: 4096)).map { bytes in
-                    String(decoding: bytes.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
-                } ?? "?"
-                stopped.append("process group \(pid) (\(command.trimmingCharacters()))")
+            let command = process.commandLine()
+            if kill(-process.pid, SIGKILL) == 0 {
+                stopped.append("process group \(process.pid) (\(command.isEmpty ? "?" : command))")
             }
         }
         return stopped

@@ -40,18 +40,10 @@ package enum OrphanReaper {
     }
 
     static func reapOnce() {
-        guard let proc = opendir("/proc") else { return }
-        defer { closedir(proc) }
-        while let entry = readdir(proc) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            guard let pid = pid_t(name), pid != 1, let bytes = try? FileBytes.read("/proc/\(pid)/stat", upTo: 4096) else { continue }
-            let stat = String(decoding: bytes, as: UTF8.self)
-            guard let close = stat.lastIndex(of: ")") else { continue }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 1, fields[0] == "Z", fields[1] == "1" else { continue }
+        for process in ProcessEntry.all() where process.pid != 1 && process.state == "Z" && process.parent == 1 {
             hooks.withLock { set in
                 var status: Int32 = 0
-                if !set.contains(pid) { _ = waitpid(pid, &status, WNOHANG) }
+                if !set.contains(process.pid) { _ = waitpid(process.pid, &status, WNOHANG) }
             }
         }
     }

@@ -136,20 +136,14 @@ struct NamespaceSnapshot {
     static func processes(ignoring ignored: Set<pid_t>, onlyHookProcesses: Bool, plugin: String, stateDir: String) -> [Leftover] {
         var found: [Leftover] = []
         let own = getpid()
-        for name in FolderListing.fileNames(in: "/proc") {
-            guard let pid = pid_t(name), pid != own, !ignored.contains(pid),
-                  let stat = try? FileBytes.read("/proc/\(pid)/stat", upTo: 4096) else { continue }
-            let text = String(decoding: stat, as: UTF8.self)
-            guard let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")") else { continue }
-            let fields = text[text.index(after: close)...].split(separator: " ")
-            // Zombies are on their way out; kernel threads have no command line.
-            if fields.first == "Z" { continue }
-            guard let commandLine = try? FileBytes.read("/proc/\(pid)/cmdline", upTo: 4096), !commandLine.isEmpty else { continue }
-            let environment = Set(((try? FileBytes.read("/proc/\(pid)/environ", upTo: 1 << 20)) ?? []).split(separator: 0).map { String(decoding: $0, as: UTF8.self) })
+        // Zombies are on their way out; kernel threads have no command line.
+        for process in ProcessEntry.all() where process.pid != own && !ignored.contains(process.pid) && process.state != "Z" {
+            let command = process.commandLine()
+            guard !command.isEmpty else { continue }
+            let environment = process.environment()
             if environment.contains("NETPLUG_RESIDENT=1") { continue }
-            if onlyHookProcesses && !(environment.contains("NETPLUG_PLUGIN=\(plugin)") && environment.contains("NETPLUG_STATE_DIR=\(stateDir)")) { continue }
-            let command = String(decoding: commandLine.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self).trimmingCharacters()
-            found.append(Leftover(kind: "process", name: String(text[text.index(after: open)..<close]), detail: "pid \(pid): \(command)"))
+            if onlyHookProcesses && !ProcessEntry.startedFor(plugin: plugin, stateDir: stateDir, in: environment) { continue }
+            found.append(Leftover(kind: "process", name: process.name, detail: "pid \(process.pid): \(command)"))
         }
         return found
     }

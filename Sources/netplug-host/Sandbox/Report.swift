@@ -43,7 +43,7 @@ struct Report {
         for step in steps {
             let verdict = step.message.isEmpty ? step.verdict.rawValue : "\(step.verdict.rawValue): \(step.message)"
             print(pad(step.step, 26) + pad(step.method, 40) + pad(step.status == 0 ? "-" : String(step.status), 7)
-                  + pad(format2(step.milliseconds), 9) + verdict)
+                  + pad(fixed(step.milliseconds, 2), 9) + verdict)
         }
         if !pings.isEmpty {
             print("")
@@ -88,12 +88,6 @@ struct Report {
         if !problems.isEmpty { report.set("problems", .array(problems.map { JSON.string($0) })) }
         return report
     }
-}
-
-func format2(_ value: Double) -> String {
-    let hundredths = Int((value * 100).rounded())
-    let fraction = hundredths % 100
-    return "\(hundredths / 100)." + (fraction < 10 ? "0" : "") + "\(fraction)"
 }
 
 func pad(_ text: String, _ width: Int) -> String {

@@ -98,8 +98,10 @@ enum SandboxLauncher {
         exit(2)
     }
 
+    /// The sandbox's folder, once its namespaces are gone (its namespace files are plain
+    /// files again outside the sandbox's private mounts).
     static func removeFolder(_ folder: String) {
-        _ = HookRunner.runProgram("/bin/rm", ["-rf", "--one-file-system", folder], timeout: 60)
+        try? RootfsBuilder.removeTree(folder)
     }
 
     /// How to look inside a kept sandbox, and how to remove it.
