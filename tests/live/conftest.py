@@ -163,8 +163,13 @@ def descendants(pid):
     return found
 
 
+# Every host this run starts passes its environment on to its hooks and resident instances:
+# this mark tells them from another run's on the same machine.
+RUN_MARK = "NETPLUG_TEST_RUN=" + os.environ.setdefault("NETPLUG_TEST_RUN", str(os.getpid()))
+
+
 def netplug_processes():
-    """Processes started for a hook folder under /tmp (hooks, resident instances), by their
+    """Processes started for this run's hooks (hooks, resident instances), by their
     environment: what a test must not leave behind."""
     found = {}
     for name in os.listdir("/proc"):
@@ -176,6 +181,8 @@ def netplug_processes():
         except OSError:
             continue
         if stat[stat.rindex(")") + 2] == "Z":
+            continue
+        if RUN_MARK.encode() not in environ:
             continue
         if b"NETPLUG_RESIDENT=1" in environ or any(v.startswith(b"NETPLUG_METHOD=") for v in environ):
             found[int(name)] = open(f"/proc/{name}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
