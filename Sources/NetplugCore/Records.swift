@@ -241,10 +241,36 @@ package struct Records: Sendable {
         return problems
     }
 
+    /// How many records there are of each kind, and how many of them cannot be read (not JSON,
+    /// not an object): what `status` and `/metrics` report. Each is read and dropped.
+    package func tally() -> RecordTally {
+        var tally = RecordTally()
+        for (kind, folder) in [("network", networksDir), ("endpoint", endpointsDir)] {
+            for name in FolderListing.fileNames(in: folder) where name.hasSuffix(".json") && !name.hasPrefix(".") {
+                if kind == "network" { tally.networks += 1 } else { tally.endpoints += 1 }
+                do { _ = try read(folder + "/" + name) } catch { tally.damaged += 1 }
+            }
+        }
+        return tally
+    }
+
     static func syncFolder(_ folder: String) throws {
         let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw Failure(description: "cannot open \(folder): \(errnoText())") }
         defer { close(fd) }
         guard fsync(fd) == 0 else { throw Failure(description: "cannot flush \(folder) to disk: \(errnoText())") }
+    }
+}
+
+/// Counts of records: networks, endpoints, and those of them that cannot be read.
+package struct RecordTally: Sendable, Equatable {
+    package var networks = 0
+    package var endpoints = 0
+    package var damaged = 0
+
+    package init(networks: Int = 0, endpoints: Int = 0, damaged: Int = 0) {
+        self.networks = networks
+        self.endpoints = endpoints
+        self.damaged = damaged
     }
 }

@@ -1,4 +1,4 @@
 /// This release of netplug: `netplug-host --version` prints it.
 package enum NetplugVersion {
-    package static let current = "0.20.0"
+    package static let current = "0.21.0"
 }

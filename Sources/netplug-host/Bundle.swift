@@ -51,6 +51,9 @@ struct Bundle: ParsableCommand {
     @Flag(help: "Let the hooks set net.* sysctls (forwarding, proxy_arp on one interface, ...): /proc/sys is read-only in a plugin; this adds CAP_SYS_ADMIN and serve --writable-net-sysctls.")
     var sysctls = false
 
+    @Option(help: ArgumentHelp("Serve Prometheus metrics on this TCP address (the plugin shares the host's network, so 127.0.0.1:9464 is the machine's loopback).", valueName: "host:port"))
+    var metrics: String?
+
     @Option(name: .customLong("capability"), help: ArgumentHelp("A capability beyond CAP_NET_ADMIN, e.g. CAP_SYS_ADMIN (repeatable).", valueName: "name"))
     var capabilities: [String] = []
 
@@ -59,6 +62,7 @@ struct Bundle: ParsableCommand {
             throw ValidationError("--name \(name.debugDescription): use 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit")
         }
         if let residentInstances { try ResidentInstancesOption.check(residentInstances) }
+        if let metrics { _ = try Serve.parseHostPort(metrics, option: "--metrics") }
         if let timeout, !(timeout > 0 && timeout.isFinite) {
             throw ValidationError("--timeout \(timeout): give a number of seconds greater than 0")
         }
@@ -145,6 +149,9 @@ struct Bundle: ParsableCommand {
         Settings (while the plugin is disabled):
           docker plugin set \(name) state.source=/another/folder
           docker plugin set \(name) args="--log-level debug"
+          docker plugin set \(name) args="--metrics 127.0.0.1:9464"
+
+        What it does: netplug-host status --socket /run/docker/plugins/PLUGIN-ID/\(name).sock
         """)
         for variable in variables {
             let key = variable.split(separator: "=", maxSplits: 1).first.map(String.init) ?? variable
@@ -258,6 +265,7 @@ struct Bundle: ParsableCommand {
         if let timeout { entrypoint += ["--timeout", fixed(timeout, 1)] }
         if let residentInstances { entrypoint += ["--resident-instances", String(residentInstances)] }
         if sysctls { entrypoint += ["--writable-net-sysctls"] }
+        if let metrics { entrypoint += ["--metrics", metrics] }
         let types: [JSON] = [.string("docker.networkdriver/1.0")] + (ipam ? [.string("docker.ipamdriver/1.0")] : [])
         let env: [JSON] = variables.map { variable in
             let parts = variable.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)

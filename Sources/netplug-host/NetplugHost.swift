@@ -19,7 +19,7 @@ struct NetplugHost: AsyncParsableCommand {
           docker network create -d mynet mynetwork
         """,
         version: "netplug-host \(NetplugVersion.current)",
-        subcommands: [Serve.self, Init.self, Check.self, CallCommand.self, Exercise.self, Replay.self, ShowSchema.self, State.self, Bundle.self, Systemd.self],
+        subcommands: [Serve.self, Init.self, Check.self, CallCommand.self, Exercise.self, Replay.self, Status.self, ShowSchema.self, State.self, Bundle.self, Systemd.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -82,6 +82,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How many instances of a resident hook may run at once (1: one process sees every call).", valueName: "n"))
     var residentInstances: Int = 1
 
+    @Option(help: ArgumentHelp("Also answer GET /metrics (Prometheus) on this TCP address; the plugin socket always does.", valueName: "host:port"))
+    var metrics: String?
+
     func validate() throws {
         try ResidentInstancesOption.check(residentInstances)
         guard timeout > 0, timeout.isFinite else {
@@ -93,19 +96,20 @@ struct Serve: AsyncParsableCommand {
         if socket != nil && tcp != nil {
             throw ValidationError("--socket and --tcp cannot be used together: choose one")
         }
-        if let tcp { _ = try Serve.parseHostPort(tcp) }
+        if let tcp { _ = try Serve.parseHostPort(tcp, option: "--tcp") }
+        if let metrics { _ = try Serve.parseHostPort(metrics, option: "--metrics") }
         if let group, Listeners.groupID(group) == nil {
             throw ValidationError("--group \(group): no such group")
         }
     }
 
-    static func parseHostPort(_ text: String) throws -> (String, Int) {
+    static func parseHostPort(_ text: String, option: String) throws -> (String, Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
-            throw ValidationError("--tcp \(text.debugDescription): use HOST:PORT, like 127.0.0.1:9000")
+            throw ValidationError("\(option) \(text.debugDescription): use HOST:PORT, like 127.0.0.1:9000")
         }
         var host = String(text[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty else { throw ValidationError("--tcp \(text.debugDescription): the host is missing, like 127.0.0.1:9000") }
+        guard !host.isEmpty else { throw ValidationError("\(option) \(text.debugDescription): the host is missing, like 127.0.0.1:9000") }
         return (host, port)
     }
 
@@ -169,16 +173,18 @@ struct Serve: AsyncParsableCommand {
         if let fd = Listeners.activatedSocket() {
             spec = .activated(fd: fd)
         } else if let tcp {
-            let (host, port) = try Serve.parseHostPort(tcp)
+            let (host, port) = try Serve.parseHostPort(tcp, option: "--tcp")
             spec = .tcp(host: host, port: port, specFile: "\(specDir)/\(plugin.name).spec")
         } else {
             let path = socket.map(absolute) ?? "/run/docker/plugins/\(plugin.name).sock"
             spec = .unix(path: path, group: group)
         }
 
+        let hostMetrics = HostMetrics()
         let driver = HookDriver(settings: HookDriverSettings(hooks: folder, name: plugin.name, stateDir: stateDir,
                                                              timeout: timeout, scope: scope.rawValue,
-                                                             residentInstances: residentInstances), logger: logger)
+                                                             residentInstances: residentInstances), logger: logger,
+                                metrics: hostMetrics)
         // A resident hook answers from the first call on, or the host does not start.
         // Waiting for processes blocks a thread: on the blocking executor, as calls do.
         if let failure = await withTaskExecutorPreference(BlockingExecutor.shared, operation: { driver.startResidents() }) {
@@ -190,12 +196,27 @@ struct Serve: AsyncParsableCommand {
         let served: Plugin
         let recorder: Recorder?
         do { recorder = try record.map { try Recorder(folder: absolute($0)) } } catch { fail("--record: \(error)") }
+        let dispatcher = Dispatcher(backend: driver, logger: logger, recorder: recorder, metrics: hostMetrics)
+        var metricsServer: HTTPServer?
+        var metricsAddress = ""
+        if let metrics {
+            let (host, port) = try Serve.parseHostPort(metrics, option: "--metrics")
+            let server = HTTPServer(dispatcher: dispatcher, logger: logger, idleTimeout: idleTimeout, role: .metricsOnly)
+            do {
+                metricsAddress = try await server.bind(.tcp(host: host, port: port, specFile: ""))
+            } catch {
+                _ = driver.stopResidents()
+                fail("--metrics \(metrics): cannot listen there: \(error)")
+            }
+            metricsServer = server
+        }
         var cleanup: [String] = []
         do {
-            served = try await Plugin.start(backend: driver, on: spec, logger: logger, idleTimeout: idleTimeout, recorder: recorder)
+            served = try await Plugin.start(dispatcher: dispatcher, on: spec, logger: logger, idleTimeout: idleTimeout)
             if case .unix(let path, _) = spec { cleanup.append(path) }
             if let specFile = served.specFile { cleanup.append(specFile) }
         } catch {
+            metricsServer?.stopAccepting()
             fail(error is ListenerError ? "\(error)" : "cannot listen on \(describe(spec)): \(error)")
         }
         let server = served.server
@@ -204,16 +225,19 @@ struct Serve: AsyncParsableCommand {
         stop.serving.withLock { $0 = server }
 
         OrphanReaper.startIfPID1()
-        logger.info("serving", metadata: ["hooks": "\(folder.root)", "name": "\(plugin.name)", "listen": "\(describe(spec))",
-                                          "address": "\(address)", "state": "\(stateDir)",
+        var serving: Logger.Metadata = ["hooks": "\(folder.root)", "name": "\(plugin.name)", "listen": "\(describe(spec))",
+                                        "address": "\(address)", "state": "\(stateDir)",
                                           "hooks.found": "\(report.hooks.keys.sorted().joined(separator: ","))",
-                                          "hooks.resident": "\(report.residents.values.map(\.name).sorted().joined(separator: ","))"])
+                                        "hooks.resident": "\(report.residents.values.map(\.name).sorted().joined(separator: ","))"]
+        if metricsServer != nil { serving["metrics"] = "\(metricsAddress)" }
+        logger.info("serving", metadata: serving)
         // Calls are answered from here on: systemd may start what comes after the service.
         if let problem = systemd.send("READY=1") { logger.warning("\(problem)") }
         await server.serve()
         if !server.isStopping {
             logger.error("the listener closed by itself; stopping")
         }
+        metricsServer?.stopAccepting()
         let drained = await server.waitForCalls(upTo: grace)
         await recorder?.waitUntilWritten(upTo: 5)
         if !(await withTaskExecutorPreference(BlockingExecutor.shared, operation: { driver.stopResidents() })) {

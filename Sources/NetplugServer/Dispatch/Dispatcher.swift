@@ -8,14 +8,22 @@ package final class Dispatcher: Sendable {
     let logger: Logger
     /// `serve --record`: every request and answer kept for `replay`.
     let recorder: Recorder?
+    package let metrics: HostMetrics
     let sequencer = NetworkSequencer()
     static let maxBody = 1 << 20
 
-    package init(backend: any PluginBackend, logger: Logger, recorder: Recorder? = nil) {
+    package init(backend: any PluginBackend, logger: Logger, recorder: Recorder? = nil, metrics: HostMetrics = HostMetrics()) {
         self.backend = backend
         self.logger = logger
         self.recorder = recorder
+        self.metrics = metrics
     }
+
+    /// `GET /metrics`: Prometheus' text. Reads records: call it off the event loop.
+    package func metricsPage() -> [UInt8] { metrics.exposition(backend.report()) }
+
+    /// `GET /status`: what `netplug-host status` prints. Off the event loop too.
+    package func statusPage() -> JSON { metrics.status(backend.report()) }
 
     /// Answers one request. `respond` is called exactly once: at once (on the caller's
     /// thread, the event loop) when nothing has to wait, else from the task that served it.
@@ -32,6 +40,7 @@ package final class Dispatcher: Sendable {
         }
         if path == Methods.activatePath {
             let families = backend.implements().map { JSON.string($0.rawValue) }
+            metrics.ended(nil, method: "Plugin.Activate", handler: .default, outcome: .ok, seconds: HookRunner.now() - started)
             return respond(Answer(status: 200, body: .object(["Implements": .array(families)])))
         }
         // NetworkDriver is always served; only IPAM depends on the folder (a stat per call).
@@ -39,6 +48,8 @@ package final class Dispatcher: Sendable {
               method.family == .networkDriver || backend.implements().contains(method.family) else {
             let shown = path.count > 100 ? String(path.prefix(100)) + "..." : path
             logger.warning("unknown path", metadata: ["http.path": "\(shown)", "http.status": "404"])
+            // One label for every path that is no method: a scanner cannot grow the metrics.
+            metrics.ended(nil, method: Methods.method(atPath: path)?.fullName ?? "unknown", handler: .none, outcome: .badRequest, seconds: HookRunner.now() - started)
             return respond(.error(404, "netplug-host does not serve \(shown): not implemented"))
         }
         let call: Call
@@ -48,6 +59,7 @@ package final class Dispatcher: Sendable {
                 "call.method": "\(method.fullName)", "http.status": "\(answer.status)",
                 "error": "\(answer.errorText ?? "")",
             ])
+            metrics.ended(nil, method: method.fullName, handler: .none, outcome: .badRequest, seconds: HookRunner.now() - started)
             return respond(answer)
         case .success(let checked, let unknownKeys):
             call = checked
@@ -58,11 +70,12 @@ package final class Dispatcher: Sendable {
 
         // Arrival order is taken here, on the event loop, where requests are read in order.
         let turn = sequencer.arrive(call.networkID)
+        let entry = metrics.began(method.fullName, network: call.networkID, at: started)
         // A default, a refusal, or a resident hook's call: answered from the event loops, no
         // thread waiting for it.
         if case .now = turn, backend.startWithoutBlocking(call, complete: { served in
             self.sequencer.leave(call.networkID)
-            self.log(call, served, started: started)
+            self.log(call, served, started: started, entry: entry)
             respond(served.answer)
         }) { return }
         Task(executorPreference: BlockingExecutor.shared) {
@@ -72,7 +85,7 @@ package final class Dispatcher: Sendable {
             await self.backend.serve(call) { served in
                 self.sequencer.leave(call.networkID)
                 // Logged before answering: a one-shot caller (`call`) may exit as soon as it has the answer.
-                self.log(call, served, started: started)
+                self.log(call, served, started: started, entry: entry)
                 // On a worker, once it counts as free: the client's next call finds it so.
                 // Anywhere else (an event loop that read a resident's answer), at once.
                 WorkerPool.afterThisJob { respond(served.answer) }
@@ -87,9 +100,13 @@ package final class Dispatcher: Sendable {
         }
     }
 
-    private func log(_ call: Call, _ served: Served, started: Double) {
+    /// The call's log line and its count in the metrics.
+    private func log(_ call: Call, _ served: Served, started: Double, entry: Int) {
         let method = call.method
-        let milliseconds = (HookRunner.now() - started) * 1000
+        let seconds = HookRunner.now() - started
+        let outcome: CallOutcome = served.timedOut ? .timeout : served.answer.status == 200 ? .ok : .error
+        metrics.ended(entry, method: method.fullName, handler: served.kind, outcome: outcome, seconds: seconds)
+        let milliseconds = seconds * 1000
         var metadata: Logger.Metadata = [
             "call.method": "\(method.fullName)",
             "hook": "\(served.handler)",

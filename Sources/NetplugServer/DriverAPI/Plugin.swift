@@ -26,7 +26,13 @@ public final class Plugin: Sendable {
     /// The same for any backend, the hook-running driver included.
     package static func start(backend: any PluginBackend, on listener: ListenerSpec, logger: Logger,
                              idleTimeout: Double = 60, recorder: Recorder? = nil) async throws -> Plugin {
-        let dispatcher = Dispatcher(backend: backend, logger: logger, recorder: recorder)
+        try await start(dispatcher: Dispatcher(backend: backend, logger: logger, recorder: recorder), on: listener,
+                        logger: logger, idleTimeout: idleTimeout)
+    }
+
+    /// The same for a dispatcher made beforehand (`serve` shares its metrics with `--metrics`).
+    package static func start(dispatcher: Dispatcher, on listener: ListenerSpec, logger: Logger,
+                             idleTimeout: Double = 60) async throws -> Plugin {
         let server = HTTPServer(dispatcher: dispatcher, logger: logger, idleTimeout: idleTimeout)
         var socketPath: String?
         var address: String

@@ -43,7 +43,7 @@ package final class HookDriver: PluginBackend {
         "NETPLUG_NETWORK_FILE", "NETPLUG_ENDPOINT_FILE",
     ]
 
-    package init(settings: HookDriverSettings, logger: Logger) {
+    package init(settings: HookDriverSettings, logger: Logger, metrics: HostMetrics? = nil) {
         self.settings = settings
         self.records = Records(stateDir: settings.stateDir)
         self.logger = logger
@@ -56,7 +56,13 @@ package final class HookDriver: PluginBackend {
         ])
         self.residents = ResidentHooks(launch: ResidentLaunch(workingDirectory: settings.hooks.root, environment: residentEnvironment,
                                                               timeout: settings.timeout, instances: settings.residentInstances,
-                                                              logger: logger))
+                                                              logger: logger,
+                                                              started: { metrics?.residentStarted($0) }))
+    }
+
+    /// The hooks folder, the records, and the resident instances running now.
+    package func report() -> BackendReport {
+        BackendReport(hooks: settings.hooks.root, records: records.tally(), resident: residents.running())
     }
 
     /// Which file answers a method: its own hook, else the family's resident hook, else the default.
@@ -118,21 +124,21 @@ package final class HookDriver: PluginBackend {
     }
 
     /// A default is a success like any other: the next hook may rely on its record.
-    func servedDefault(_ call: Call, handler: String, stderr: [UInt8] = []) -> Served {
+    func servedDefault(_ call: Call, handler: String, kind: HandlerKind = .default, stderr: [UInt8] = []) -> Served {
         let answer = defaultAnswer(call.method)
         let failure = answer.status == 200 ? keepRecord(call, answer: answer) : nil
-        return Served(answer: failure.map { .error(500, $0) } ?? answer, handler: handler, stderr: stderr)
+        return Served(answer: failure.map { .error(500, $0) } ?? answer, handler: handler, kind: kind, stderr: stderr)
     }
 
     /// Refusals and defaults that keep no record; nil for a hook, or a default with a record to keep.
     private func answerWithoutWaiting(_ call: Call, _ route: Route) -> Served? {
         switch route {
         case .unusable(let problem):
-            return Served(answer: .error(500, problem), handler: "refused")
+            return Served(answer: .error(500, problem), handler: "refused", kind: .none)
         case .none:
             let answer = defaultAnswer(call.method)
             guard answer.status == 200, Records.changesRecord(call.method.id) else {
-                return Served(answer: answer, handler: "default")
+                return Served(answer: answer, handler: "default", kind: .default)
             }
             return nil
         case .hook, .resident:
@@ -169,7 +175,7 @@ package final class HookDriver: PluginBackend {
                     complete(self.served(reply, lease: lease, pool: pool, file: file, call: call))
                 }
             case .timedOut:
-                complete(Served(answer: self.timedOutAnswer(file), handler: file.name))
+                complete(Served(answer: self.timedOutAnswer(file), handler: file.name, kind: .resident, timedOut: true))
             case .waitOnAThread:
                 WorkerPool.shared.submit { self.runResident(file, call, deadline: deadline, complete: complete) }
             }
@@ -199,8 +205,8 @@ package final class HookDriver: PluginBackend {
         let lease: ResidentPool.Lease
         switch pool.acquire(file, deadline: deadline, begin: beginning(call)) {
         case .lease(let acquired): lease = acquired
-        case .failed(let reason): return complete(Served(answer: .error(500, reason), handler: file.name))
-        case .timedOut: return complete(Served(answer: timedOutAnswer(file), handler: file.name))
+        case .failed(let reason): return complete(Served(answer: .error(500, reason), handler: file.name, kind: .resident))
+        case .timedOut: return complete(Served(answer: timedOutAnswer(file), handler: file.name, kind: .resident, timedOut: true))
         }
         let keepsRecord = Records.changesRecord(call.method.id)
         lease.instance.finish(deadline: deadline) { reply in
@@ -236,9 +242,9 @@ package final class HookDriver: PluginBackend {
         case .useDefault:
             if case .notImplemented = call.method.defaultAnswer {
                 let message = "resident hook \(file.name) answered no \(call.method.fullName), which has no default: IPAM cannot invent pools or addresses, so the hook must answer"
-                return Served(answer: .error(500, message), handler: file.name, stderr: stderr)
+                return Served(answer: .error(500, message), handler: file.name, kind: .resident, stderr: stderr)
             }
-            return servedDefault(call, handler: file.name, stderr: stderr)
+            return servedDefault(call, handler: file.name, kind: .resident, stderr: stderr)
         case .failed(let reason):
             answer = .error(500, reason)
         case .timedOut:
@@ -247,7 +253,8 @@ package final class HookDriver: PluginBackend {
         if answer.status == 200, let failure = keepRecord(call, answer: answer) {
             answer = .error(500, failure)
         }
-        return Served(answer: answer, handler: file.name, stderr: stderr)
+        let timedOut = if case .timedOut = reply { true } else { false }
+        return Served(answer: answer, handler: file.name, kind: .resident, timedOut: timedOut, stderr: stderr)
     }
 
     func runHook(_ file: HookFile, _ call: Call) -> Served {
@@ -259,7 +266,8 @@ package final class HookDriver: PluginBackend {
         if answer.status == 200, let failure = keepRecord(call, answer: answer) {
             answer = .error(500, failure)
         }
-        return Served(answer: answer, handler: file.name, stderr: result.stderr)
+        let timedOut = if case .timedOut = result.exit { true } else { false }
+        return Served(answer: answer, handler: file.name, kind: .hook, timedOut: timedOut, stderr: result.stderr)
     }
 
     /// Only GetCapabilities' default depends on the folder beyond the method's own hook.

@@ -42,6 +42,9 @@ final class ResidentInstance: @unchecked Sendable {
     private var currentID = 0
     private let output: Mutex<StderrState>
     private let stopping = Mutex(false)
+    /// Calls this instance has ended, answered or not (`status`).
+    private let ended = Atomic<Int>(0)
+    var callsEnded: Int { ended.load(ordering: .relaxed) }
     /// stdout as events, from the ready line on; it owns stdout's descriptor from then. Set
     /// once, before the instance serves a call; the stderr job asks for it under a lock.
     private var reader: ResidentLineReader? {
@@ -233,7 +236,8 @@ final class ResidentInstance: @unchecked Sendable {
 
     /// What the instance wrote on stderr during the call; the instance counts as idle again.
     func endCall() -> [UInt8] {
-        output.withLock { state in
+        ended.add(1, ordering: .relaxed)
+        return output.withLock { state in
             let idleLines = drain(&state)
             state.inCall = false
             let lines = state.callLines

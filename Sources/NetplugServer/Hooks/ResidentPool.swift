@@ -14,6 +14,8 @@ struct ResidentLaunch: Sendable {
     var timeout: Double
     var instances: Int
     var logger: Logger
+    /// Told each time an instance of a family is started (the metrics count starts).
+    var started: @Sendable (Family) -> Void = { _ in }
 }
 
 /// The instances of one family's resident hook, in `instances` slots. An instance serves one
@@ -27,6 +29,7 @@ final class ResidentPool: @unchecked Sendable {
     // condition of its own (waits have deadlines, and a hand-over wakes exactly one call),
     // which Mutex cannot do.
     let launch: ResidentLaunch
+    let family: Family
     private let mutex = ParkingMutex()
     private var file: HookFile
     private var identity: FileIdentity?
@@ -87,7 +90,8 @@ final class ResidentPool: @unchecked Sendable {
         }
     }
 
-    init(file: HookFile, launch: ResidentLaunch) {
+    init(family: Family, file: HookFile, launch: ResidentLaunch) {
+        self.family = family
         self.file = file
         self.launch = launch
         self.identity = FileIdentity(file.path)
@@ -319,6 +323,18 @@ final class ResidentPool: @unchecked Sendable {
         mutex.unlock()
     }
 
+    /// The instances running now (idle or in a call): their pids and calls so far.
+    func running() -> [(pid: Int32, calls: Int)] {
+        mutex.lock()
+        defer { mutex.unlock() }
+        return slots.compactMap { slot in
+            switch slot {
+            case .idle(let instance, _), .busy(let instance, _): return (instance.pid, instance.callsEnded)
+            default: return nil
+            }
+        }
+    }
+
     /// Starts the first instance and waits until it is ready: `serve` does so before it listens.
     func startFirst() -> ResidentStartFailure? {
         let result = launchInstance(file, deadline: HookRunner.now() + launch.timeout)
@@ -360,7 +376,8 @@ final class ResidentPool: @unchecked Sendable {
     }
 
     private func launchInstance(_ file: HookFile, deadline: Double) -> Result<ResidentInstance, ResidentStartFailure> {
-        ResidentInstance.start(file, workingDirectory: launch.workingDirectory, environment: launch.environment,
+        launch.started(family)
+        return ResidentInstance.start(file, workingDirectory: launch.workingDirectory, environment: launch.environment,
                                deadline: deadline, timeout: launch.timeout, logger: launch.logger)
     }
 }
@@ -400,7 +417,7 @@ final class ResidentHooks: Sendable {
     func pool(_ family: Family, file: HookFile) -> ResidentPool {
         pools.withLock { pools in
             if let pool = pools[family] { return pool }
-            let pool = ResidentPool(file: file, launch: launch)
+            let pool = ResidentPool(family: family, file: file, launch: launch)
             pools[family] = pool
             return pool
         }
@@ -414,6 +431,12 @@ final class ResidentHooks: Sendable {
             launch.logger.info("the \(family.rawValue) resident hook was removed: its methods go to hook files and defaults, and its instances are stopped")
             pool.stop()
         }
+    }
+
+    /// Every running instance, by family.
+    func running() -> [ResidentReport] {
+        let all = pools.withLock { $0.sorted { $0.key.rawValue < $1.key.rawValue } }
+        return all.flatMap { family, pool in pool.running().map { ResidentReport(family: family, pid: $0.pid, calls: $0.calls) } }
     }
 
     /// Stops every instance and waits until none is left (up to `seconds`).

@@ -10,8 +10,17 @@ import Glibc
 
 /// Docker's plugin protocol over HTTP/1.1: any method on `/Family.Method`, JSON both ways,
 /// keep-alive, many connections. One connection's failure only closes that connection.
+/// `GET /metrics` and `GET /status` are pages of their own (Docker only ever POSTs).
 package final class HTTPServer: Sendable {
+    /// What a listener answers: the plugin socket serves calls and both pages; the
+    /// `--metrics` listener serves `GET /metrics` alone.
+    package enum Role: Sendable {
+        case plugin
+        case metricsOnly
+    }
+
     let dispatcher: Dispatcher
+    let role: Role
     let logger: Logger
     let group: MultiThreadedEventLoopGroup
     /// A connection with no call in flight that completes no request for this long is closed:
@@ -30,7 +39,8 @@ package final class HTTPServer: Sendable {
     static let discardLimit = 16 << 20
 
     package init(dispatcher: Dispatcher, logger: Logger, idleTimeout: Double = 60,
-                group: MultiThreadedEventLoopGroup = .singleton) {
+                group: MultiThreadedEventLoopGroup = .singleton, role: Role = .plugin) {
+        self.role = role
         self.idleTimeout = .nanoseconds(Int64(idleTimeout * 1e9))
         self.dispatcher = dispatcher
         self.logger = logger
@@ -153,9 +163,12 @@ final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
             if received > Dispatcher.maxBody {
                 return finish(.error(413, "the request is larger than 1 MiB"), request: request, context: context)
             }
-            let bytes = Array(body.readableBytesView)
             let loop = context.eventLoop
             let bound = NIOLoopBound((self, context), eventLoop: loop)
+            if let page = Page(request, role: server.role) {
+                return serve(page, request: request, context: context)
+            }
+            let bytes = Array(body.readableBytesView)
             server.dispatcher.handle(path: request.uri, body: bytes) { answer in
                 if loop.inEventLoop {
                     let (handler, context) = bound.value
@@ -170,22 +183,63 @@ final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
+    /// What a GET may ask for besides calls. The metrics-only listener answers anything else 404.
+    private enum Page {
+        case metrics, status, notFound
+
+        init?(_ request: HTTPRequestHead, role: HTTPServer.Role) {
+            let path = request.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? request.uri
+            switch (request.method, path, role) {
+            case (.GET, "/metrics", _): self = .metrics
+            case (.GET, "/status", .plugin): self = .status
+            case (_, _, .metricsOnly): self = .notFound
+            default: return nil
+            }
+        }
+    }
+
+    /// The pages read records and /proc: made on a worker, written back on the event loop.
+    private func serve(_ page: Page, request: HTTPRequestHead, context: ChannelHandlerContext) {
+        let loop = context.eventLoop
+        let bound = NIOLoopBound((self, context), eventLoop: loop)
+        let dispatcher = server.dispatcher
+        WorkerPool.shared.submit {
+            let status: Int, contentType: String, bytes: [UInt8]
+            switch page {
+            case .metrics: (status, contentType, bytes) = (200, "text/plain; version=0.0.4; charset=utf-8", dispatcher.metricsPage())
+            case .status: (status, contentType, bytes) = (200, "application/json", dispatcher.statusPage().bytes)
+            case .notFound: (status, contentType, bytes) = (404, "text/plain; charset=utf-8", Array("only GET /metrics is served here\n".utf8))
+            }
+            loop.execute {
+                let (handler, context) = bound.value
+                handler.finish(status: status, contentType: contentType, bytes: bytes, request: request, context: context)
+            }
+        }
+    }
+
     private func finish(_ answer: Answer, request: HTTPRequestHead, context: ChannelHandlerContext) {
+        finish(status: answer.status, contentType: HTTPServer.contentType, bytes: answer.body.bytes, request: request, context: context)
+    }
+
+    private func finish(status: Int, contentType: String, bytes: [UInt8], request: HTTPRequestHead, context: ChannelHandlerContext) {
         let keepAlive = request.isKeepAlive && !server.isStopping
-        write(answer, keepAlive: keepAlive, context: context)
+        write(status: status, contentType: contentType, bytes: bytes, keepAlive: keepAlive, context: context)
         busy = false
         if keepAlive { armIdleTimer(context) }
         server.callEnded()
     }
 
     private func write(_ answer: Answer, keepAlive: Bool, context: ChannelHandlerContext) {
-        let bytes = answer.body.bytes
+        write(status: answer.status, contentType: HTTPServer.contentType, bytes: answer.body.bytes, keepAlive: keepAlive, context: context)
+    }
+
+    private func write(status: Int, contentType: String, bytes: [UInt8], keepAlive: Bool, context: ChannelHandlerContext) {
         var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: HTTPServer.contentType)
+        headers.add(name: "Content-Type", value: contentType)
         headers.add(name: "Content-Length", value: String(bytes.count))
         // NIO does not close for us: say so, and close once written.
         if !keepAlive { headers.add(name: "Connection", value: "close") }
-        let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: answer.status), headers: headers)
+        let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: headers)
         var buffer = context.channel.allocator.buffer(capacity: bytes.count)
         buffer.writeBytes(bytes)
         context.write(wrapOutboundOut(.head(head)), promise: nil)

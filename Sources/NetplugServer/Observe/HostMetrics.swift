@@ -1,0 +1,145 @@
+import CoreMetrics
+import NetplugCore
+import Prometheus
+import Synchronization
+
+/// How a call ended, as `netplug_calls_total{outcome}` says.
+package enum CallOutcome: String, Sendable, CaseIterable {
+    case ok
+    /// The answer carried an error.
+    case error
+    /// The handler ran out of time.
+    case timeout
+    /// The host refused the request before any handler ran.
+    case badRequest = "bad_request"
+}
+
+/// What a running host counts, named once through swift-metrics and kept in a Prometheus
+/// registry of its own (no global state: each server has its numbers). Calls are counted as
+/// they end; what is a level (in flight, resident instances, records, process) is read when
+/// `/metrics` or `/status` is asked.
+package final class HostMetrics: Sendable {
+    package static let callDuration = "netplug_call_duration_seconds"
+    /// 100 µs to 30 s: a compiled hook answers in about a millisecond, a stuck one meets the timeout.
+    static let buckets: [Duration] = [
+        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .microseconds(2500),
+        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30),
+    ]
+
+    let registry = PrometheusCollectorRegistry()
+    let factory: PrometheusMetricsFactory
+    /// Monotonic seconds at start, for `uptime_seconds`.
+    let startedAt = HookRunner.now()
+
+    /// Per method: its duration histogram and its calls, by handler and outcome.
+    private final class MethodInstruments: Sendable {
+        let duration: CoreMetrics.Timer
+        /// Index: handler × outcome. Filled as combinations happen, under `perMethod`'s lock.
+        let calls: Mutex<[Int: CoreMetrics.Counter]> = Mutex([:])
+        init(duration: CoreMetrics.Timer) { self.duration = duration }
+    }
+    private let perMethod = Mutex<[String: MethodInstruments]>([:])
+
+    /// The calls being answered now, for `status`: method, network, when it began.
+    private struct Running: Sendable {
+        var next = 0
+        var calls: [Int: (method: String, network: String?, began: Double)] = [:]
+    }
+    private let running = Mutex(Running())
+
+    private let inFlight: CoreMetrics.Gauge
+    private let residentInstances: [Family: CoreMetrics.Gauge]
+    private let residentStarts: [Family: CoreMetrics.Counter]
+    private let records: (network: CoreMetrics.Gauge, endpoint: CoreMetrics.Gauge)
+    private let damagedRecords: CoreMetrics.Gauge
+    private let residentMemory: CoreMetrics.Gauge
+    private let openFDs: CoreMetrics.Gauge
+    private let startTime: CoreMetrics.Gauge
+
+    package init(version: String = NetplugVersion.current) {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets = [HostMetrics.callDuration: HostMetrics.buckets]
+        self.factory = factory
+        inFlight = Gauge(label: "netplug_calls_in_flight", factory: factory)
+        residentInstances = Dictionary(uniqueKeysWithValues: Family.allCases.map {
+            ($0, Gauge(label: "netplug_resident_instances", dimensions: [("family", $0.rawValue)], factory: factory))
+        })
+        residentStarts = Dictionary(uniqueKeysWithValues: Family.allCases.map {
+            ($0, Counter(label: "netplug_resident_starts_total", dimensions: [("family", $0.rawValue)], factory: factory))
+        })
+        records = (Gauge(label: "netplug_records", dimensions: [("kind", "network")], factory: factory),
+                   Gauge(label: "netplug_records", dimensions: [("kind", "endpoint")], factory: factory))
+        damagedRecords = Gauge(label: "netplug_records_damaged", factory: factory)
+        residentMemory = Gauge(label: "process_resident_memory_bytes", factory: factory)
+        openFDs = Gauge(label: "process_open_fds", factory: factory)
+        startTime = Gauge(label: "process_start_time_seconds", factory: factory)
+        Gauge(label: "netplug_build_info", dimensions: [("version", version)], factory: factory).record(1)
+        self.version = version
+    }
+
+    package let version: String
+
+    /// A checked call begins: it is in flight until `ended`. Returns its place in the table.
+    func began(_ method: String, network: String?, at time: Double) -> Int {
+        running.withLock { running in
+            running.next += 1
+            running.calls[running.next] = (method, network, time)
+            return running.next
+        }
+    }
+
+    /// Any answered call, refused ones included (with no `entry`): counted and timed.
+    func ended(_ entry: Int?, method: String, handler: HandlerKind, outcome: CallOutcome, seconds: Double) {
+        if let entry { _ = running.withLock { $0.calls.removeValue(forKey: entry) } }
+        let instruments = perMethod.withLock { table in
+            if let known = table[method] { return known }
+            let made = MethodInstruments(duration: Timer(label: HostMetrics.callDuration, dimensions: [("method", method)], factory: factory))
+            table[method] = made
+            return made
+        }
+        instruments.duration.recordNanoseconds(Int64(max(0, seconds) * 1e9))
+        let index = HostMetrics.index(handler, outcome)
+        let counter = instruments.calls.withLock { counters in
+            if let known = counters[index] { return known }
+            let made = Counter(label: "netplug_calls_total",
+                               dimensions: [("method", method), ("handler", handler.rawValue), ("outcome", outcome.rawValue)],
+                               factory: factory)
+            counters[index] = made
+            return made
+        }
+        counter.increment()
+    }
+
+    private static func index(_ handler: HandlerKind, _ outcome: CallOutcome) -> Int {
+        HandlerKind.allCases.firstIndex(of: handler)! * CallOutcome.allCases.count + CallOutcome.allCases.firstIndex(of: outcome)!
+    }
+
+    /// An instance of a family's resident hook was started.
+    func residentStarted(_ family: Family) {
+        residentStarts[family]?.increment()
+    }
+
+    /// The calls in flight now: method, network, seconds since they began; oldest first.
+    func callsInFlight() -> [(method: String, network: String?, age: Double)] {
+        let now = HookRunner.now()
+        return running.withLock { $0.calls.sorted { $0.key < $1.key }.map { ($0.value.method, $0.value.network, now - $0.value.began) } }
+    }
+
+    /// The text Prometheus scrapes, with the levels read now. Reads the records: off the event loop.
+    package func exposition(_ report: BackendReport) -> [UInt8] {
+        inFlight.record(running.withLock { $0.calls.count })
+        for family in Family.allCases {
+            residentInstances[family]?.record(report.resident.filter { $0.family == family }.count)
+        }
+        let tally = report.records ?? RecordTally()
+        records.network.record(tally.networks)
+        records.endpoint.record(tally.endpoints)
+        damagedRecords.record(tally.damaged)
+        let process = ProcessStats.read()
+        residentMemory.record(process.residentBytes)
+        openFDs.record(process.openFDs)
+        startTime.record(process.startTimeSeconds)
+        return registry.emitToBuffer()
+    }
+}
