@@ -30,7 +30,7 @@ struct Bundle: ParsableCommand {
     @Option(help: "The plugin's name: its socket's file name and its default state folder.")
     var name: String = "netplug"
 
-    @Option(name: .customLong("tool"), help: ArgumentHelp("A program the hooks run, from this machine's PATH (repeatable).", valueName: "program"))
+    @Option(name: .customLong("tool"), help: ArgumentHelp("A program the hooks run: a name from this machine's PATH, or an absolute path, bundled at that path (repeatable).", valueName: "program"))
     var tools: [String] = []
 
     @Option(name: .customLong("env"), help: ArgumentHelp("A variable users may set with `docker plugin set NAME KEY=VALUE` (repeatable).", valueName: "name[=default]"))
@@ -54,6 +54,9 @@ struct Bundle: ParsableCommand {
     @Option(help: ArgumentHelp("Serve Prometheus metrics on this TCP address (the plugin shares the host's network, so 127.0.0.1:9464 is the machine's loopback).", valueName: "host:port"))
     var metrics: String?
 
+    @Option(name: .customLong("mount"), help: ArgumentHelp("A folder of this machine the plugin reads, mounted read-only at the same path; `docker plugin set PLUGIN NAME.source=DIR` points it elsewhere (repeatable).", valueName: "name=path"))
+    var mounts: [String] = []
+
     @Option(name: .customLong("capability"), help: ArgumentHelp("A capability beyond CAP_NET_ADMIN, e.g. CAP_SYS_ADMIN (repeatable).", valueName: "name"))
     var capabilities: [String] = []
 
@@ -74,6 +77,12 @@ struct Bundle: ParsableCommand {
             }
             guard !HookDriver.perCallVariables.contains(key) && key != "PATH" else {
                 throw ValidationError("--env \(key): netplug-host sets that variable itself; pick another name")
+            }
+        }
+        for mount in mounts {
+            let parts = mount.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, Identifier.isValid(parts[0]), parts[0] != "state", parts[1].hasPrefix("/") else {
+                throw ValidationError("--mount \(mount.debugDescription): give NAME=/absolute/path, NAME of letters, digits, '_', '.' or '-' (not \"state\")")
             }
         }
         for capability in capabilities where !(capability.hasPrefix("CAP_") && capability.dropFirst(4).allSatisfy({ $0.isUppercase || $0 == "_" })) {
@@ -104,6 +113,15 @@ struct Bundle: ParsableCommand {
 
         var toolPaths: [(name: String, path: String)] = []
         for tool in tools {
+            if tool.hasPrefix("/") {
+                // Kept at its own path (CNI plugins are looked for in CNI_PATH, not PATH).
+                guard access(tool, X_OK) == 0 else {
+                    printError("--tool \(tool): not an executable file: \(errnoText())")
+                    throw ExitCode(1)
+                }
+                toolPaths.append((tool, tool))
+                continue
+            }
             guard let path = RootfsBuilder.resolve(tool) else {
                 printError("--tool \(tool): no such program on PATH (\(getenv("PATH").map { String(cString: $0) } ?? ""))")
                 throw ExitCode(1)
@@ -127,6 +145,9 @@ struct Bundle: ParsableCommand {
             try rootfs.addPrograms(programs.map(\.path))
             for (name, path) in programs { try rootfs.linkOnPath(name, to: path) }
             try rootfs.addHooks(from: source, stateDir: stateDir)
+            for mount in mounts {
+                try Records.makeFolder(rootfs.root + String(mount[mount.index(after: mount.firstIndex(of: "=")!)...]))
+            }
             try Records(stateDir: staging).writeText(config(ipam: folder.hasIpam).text + "\n", to: staging + "/config.json")
             try rootfs.finish()
             size = rootfs.measure()
@@ -291,7 +312,18 @@ struct Bundle: ParsableCommand {
                 "type": .string("bind"),
                 "options": .array([.string("rbind"), .string("rw")]),
                 "settable": .array([.string("source")]),
-            ])]),
+            ])] + mounts.map { mount -> JSON in
+                let parts = mount.split(separator: "=", maxSplits: 1).map(String.init)
+                return .object([
+                    "name": .string(parts[0]),
+                    "description": .string("\(parts[1]) of the machine, read-only"),
+                    "source": .string(parts[1]),
+                    "destination": .string(parts[1]),
+                    "type": .string("bind"),
+                    "options": .array([.string("rbind"), .string("ro")]),
+                    "settable": .array([.string("source")]),
+                ])
+            }),
             "env": .array(env),
             "args": .object([
                 "name": .string("args"),

@@ -129,6 +129,20 @@ final class RootfsBuilder {
         for real in Set(reals).sorted() where (real.split(separator: "/").last ?? "").hasPrefix("python") {
             try addPythonLibrary(real)
         }
+        if reals.contains(where: { (($0.split(separator: "/").last).map(String.init) ?? "").hasPrefix("xtables") }) {
+            try addXtablesModules()
+        }
+    }
+
+    /// iptables loads its matches and targets (`-m comment`, `-j DNAT`, ...) at run time from
+    /// its extension folder; without them portmap's and firewall's rules fail inside the plugin.
+    private func addXtablesModules() throws {
+        let folders = ["/usr/lib/x86_64-linux-gnu/xtables", "/usr/lib/aarch64-linux-gnu/xtables", "/usr/lib64/xtables", "/usr/lib/xtables"]
+        for folder in folders where access(folder, R_OK) == 0 {
+            let modules = FolderListing.fileNames(in: folder).filter { $0.hasSuffix(".so") }.sorted().map { folder + "/" + $0 }
+            for module in modules { try install(module) }
+            try addLibraries(of: modules)
+        }
     }
 
     /// Makes `name` findable on the plugin's PATH (Docker gives it /usr/local/sbin:/usr/local/bin:

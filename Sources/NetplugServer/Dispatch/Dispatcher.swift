@@ -59,7 +59,7 @@ package final class Dispatcher: Sendable {
                 "call.method": "\(method.fullName)", "http.status": "\(answer.status)",
                 "error": "\(answer.errorText ?? "")",
             ])
-            metrics.ended(nil, method: method.fullName, handler: .none, outcome: .badRequest, seconds: HookRunner.now() - started)
+            metrics.ended(nil, method: method.fullName, id: method.id, handler: .none, outcome: .badRequest, seconds: HookRunner.now() - started)
             return respond(answer)
         case .success(let checked, let unknownKeys):
             call = checked
@@ -105,7 +105,7 @@ package final class Dispatcher: Sendable {
         let method = call.method
         let seconds = HookRunner.now() - started
         let outcome: CallOutcome = served.timedOut ? .timeout : served.answer.status == 200 ? .ok : .error
-        metrics.ended(entry, method: method.fullName, handler: served.kind, outcome: outcome, seconds: seconds)
+        metrics.ended(entry, method: method.fullName, id: method.id, handler: served.kind, outcome: outcome, seconds: seconds)
         let milliseconds = seconds * 1000
         var metadata: Logger.Metadata = [
             "call.method": "\(method.fullName)",

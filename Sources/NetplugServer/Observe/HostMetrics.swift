@@ -1,3 +1,4 @@
+import Atomics
 import CoreMetrics
 import NetplugCore
 import Prometheus
@@ -35,11 +36,17 @@ package final class HostMetrics: Sendable {
     /// Per method: its duration histogram and its calls, by handler and outcome.
     private final class MethodInstruments: Sendable {
         let duration: CoreMetrics.Timer
-        /// Index: handler × outcome. Filled as combinations happen, under `perMethod`'s lock.
-        let calls: Mutex<[Int: CoreMetrics.Counter]> = Mutex([:])
+        /// Index: handler × outcome, made the first time a combination happens. Read without
+        /// a lock: every call reads these, from every event loop.
+        let calls = (0..<(HandlerKind.allCases.count * CallOutcome.allCases.count)).map { _ in
+            ManagedAtomicLazyReference<CoreMetrics.Counter>()
+        }
         init(duration: CoreMetrics.Timer) { self.duration = duration }
     }
-    private let perMethod = Mutex<[String: MethodInstruments]>([:])
+    /// The methods of the table, by `MethodID`'s order, made on their first call.
+    private let methods = MethodID.allCases.map { _ in ManagedAtomicLazyReference<MethodInstruments>() }
+    /// Other labels (`Plugin.Activate`, `unknown`).
+    private let otherMethods = Mutex<[String: MethodInstruments]>([:])
 
     /// The calls being answered now, for `status`: method, network, when it began.
     private struct Running: Sendable {
@@ -90,25 +97,30 @@ package final class HostMetrics: Sendable {
     }
 
     /// Any answered call, refused ones included (with no `entry`): counted and timed.
-    func ended(_ entry: Int?, method: String, handler: HandlerKind, outcome: CallOutcome, seconds: Double) {
+    func ended(_ entry: Int?, method: String, id: MethodID? = nil, handler: HandlerKind, outcome: CallOutcome, seconds: Double) {
         if let entry { _ = running.withLock { $0.calls.removeValue(forKey: entry) } }
-        let instruments = perMethod.withLock { table in
-            if let known = table[method] { return known }
-            let made = MethodInstruments(duration: Timer(label: HostMetrics.callDuration, dimensions: [("method", method)], factory: factory))
-            table[method] = made
-            return made
+        let instruments: MethodInstruments
+        if let id, let index = MethodID.allCases.firstIndex(of: id) {
+            // Two threads may both make one the first time: the registry gives both the same series.
+            instruments = methods[index].load() ?? methods[index].storeIfNilThenLoad(makeInstruments(method))
+        } else {
+            instruments = otherMethods.withLock { table in
+                if let known = table[method] { return known }
+                let made = makeInstruments(method)
+                table[method] = made
+                return made
+            }
         }
         instruments.duration.recordNanoseconds(Int64(max(0, seconds) * 1e9))
-        let index = HostMetrics.index(handler, outcome)
-        let counter = instruments.calls.withLock { counters in
-            if let known = counters[index] { return known }
-            let made = Counter(label: "netplug_calls_total",
-                               dimensions: [("method", method), ("handler", handler.rawValue), ("outcome", outcome.rawValue)],
-                               factory: factory)
-            counters[index] = made
-            return made
-        }
+        let slot = instruments.calls[HostMetrics.index(handler, outcome)]
+        let counter = slot.load() ?? slot.storeIfNilThenLoad(Counter(
+            label: "netplug_calls_total", dimensions: [("method", method), ("handler", handler.rawValue), ("outcome", outcome.rawValue)],
+            factory: factory))
         counter.increment()
+    }
+
+    private func makeInstruments(_ method: String) -> MethodInstruments {
+        MethodInstruments(duration: Timer(label: HostMetrics.callDuration, dimensions: [("method", method)], factory: factory))
     }
 
     private static func index(_ handler: HandlerKind, _ outcome: CallOutcome) -> Int {

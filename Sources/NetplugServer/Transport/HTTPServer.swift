@@ -188,6 +188,8 @@ final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
         case metrics, status, notFound
 
         init?(_ request: HTTPRequestHead, role: HTTPServer.Role) {
+            // Docker's calls are POSTs: they pay for one comparison here, nothing more.
+            if request.method != .GET && role == .plugin { return nil }
             let path = request.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? request.uri
             switch (request.method, path, role) {
             case (.GET, "/metrics", _): self = .metrics
