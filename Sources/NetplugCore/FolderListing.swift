@@ -6,8 +6,8 @@ import Glibc
 /// The file names in a folder, read again only when the folder has changed. Every hook call
 /// looks at its folder, and one stat costs far less than reading it (open, getdents, close).
 /// Adding, removing or renaming a file changes the folder's times; a change in the same clock
-/// tick as the last read cannot be told apart, so a listing is only kept once the folder has
-/// been still for two seconds (what git does with "racily clean" index entries).
+/// tick as the last read cannot be told apart, so a listing is only kept once the folder's
+/// mtime is two seconds old (what git does with "racily clean" index entries).
 package final class FolderListing: Sendable {
     static let shared = FolderListing()
 
@@ -48,7 +48,9 @@ package final class FolderListing: Sendable {
         let names = FolderListing.fileNames(in: folder)
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        if now.tv_sec - max(stamp.modified, stamp.changed) >= 2 {
+        // Adding, removing or renaming a name sets the folder's mtime; its ctime alone also
+        // moves with chmod or chown, which change no name (the mode is taken fresh above).
+        if now.tv_sec - stamp.modified >= 2 {
             kept.withLock { $0[folder] = (stamp, names) }
         }
         return (names, info.st_mode)

@@ -101,7 +101,7 @@ package final class Dispatcher: Sendable {
     }
 
     /// The call's log line and its count in the metrics.
-    private func log(_ call: Call, _ served: Served, started: Double, entry: Int) {
+    private func log(_ call: Call, _ served: Served, started: Double, entry: HostMetrics.Entry) {
         let method = call.method
         let seconds = HookRunner.now() - started
         let outcome: CallOutcome = served.timedOut ? .timeout : served.answer.status == 200 ? .ok : .error

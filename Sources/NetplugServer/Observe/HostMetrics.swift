@@ -3,6 +3,9 @@ import CoreMetrics
 import NetplugCore
 import Prometheus
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// How a call ended, as `netplug_calls_total{outcome}` says.
 package enum CallOutcome: String, Sendable, CaseIterable {
@@ -44,16 +47,29 @@ package final class HostMetrics: Sendable {
         init(duration: CoreMetrics.Timer) { self.duration = duration }
     }
     /// The methods of the table, by `MethodID`'s order, made on their first call.
-    private let methods = MethodID.allCases.map { _ in ManagedAtomicLazyReference<MethodInstruments>() }
+    private let methods = HostMetrics.methodOrder.map { _ in ManagedAtomicLazyReference<MethodInstruments>() }
     /// Other labels (`Plugin.Activate`, `unknown`).
     private let otherMethods = Mutex<[String: MethodInstruments]>([:])
 
-    /// The calls being answered now, for `status`: method, network, when it began.
-    private struct Running: Sendable {
-        var next = 0
-        var calls: [Int: (method: String, network: String?, began: Double)] = [:]
+    /// The calls being answered now, for `status`: method, network, when it began. Sharded by
+    /// the thread a call begins on (its event loop), so that two loops counting calls do not
+    /// take turns on one lock: only `status` and `/metrics` read them all.
+    private final class Running: Sendable {
+        struct Table {
+            var next = 0
+            var calls: [Int: (method: String, network: String?, began: Double)] = [:]
+        }
+        let table = Mutex(Table())
     }
-    private let running = Mutex(Running())
+    private let running = (0..<HostMetrics.shards).map { _ in Running() }
+    /// A power of two: the shard is the top 4 bits of the mixed thread handle.
+    static let shards = 16
+
+    /// A call's place in the in-flight tables.
+    package struct Entry: Sendable {
+        let shard: Int
+        let id: Int
+    }
 
     private let inFlight: CoreMetrics.Gauge
     private let residentInstances: [Family: CoreMetrics.Gauge]
@@ -88,19 +104,22 @@ package final class HostMetrics: Sendable {
     package let version: String
 
     /// A checked call begins: it is in flight until `ended`. Returns its place in the table.
-    func began(_ method: String, network: String?, at time: Double) -> Int {
-        running.withLock { running in
-            running.next += 1
-            running.calls[running.next] = (method, network, time)
-            return running.next
+    func began(_ method: String, network: String?, at time: Double) -> Entry {
+        // Thread handles are far apart and alike in their low bits: mix them (Fibonacci hashing).
+        let shard = Int((UInt(pthread_self()) &* 0x9E37_79B9_7F4A_7C15) >> 60)
+        let id = running[shard].table.withLock { table in
+            table.next += 1
+            table.calls[table.next] = (method, network, time)
+            return table.next
         }
+        return Entry(shard: shard, id: id)
     }
 
     /// Any answered call, refused ones included (with no `entry`): counted and timed.
-    func ended(_ entry: Int?, method: String, id: MethodID? = nil, handler: HandlerKind, outcome: CallOutcome, seconds: Double) {
-        if let entry { _ = running.withLock { $0.calls.removeValue(forKey: entry) } }
+    func ended(_ entry: Entry?, method: String, id: MethodID? = nil, handler: HandlerKind, outcome: CallOutcome, seconds: Double) {
+        if let entry { _ = running[entry.shard].table.withLock { $0.calls.removeValue(forKey: entry.id) } }
         let instruments: MethodInstruments
-        if let id, let index = MethodID.allCases.firstIndex(of: id) {
+        if let id, let index = HostMetrics.methodOrder.firstIndex(of: id) {
             // Two threads may both make one the first time: the registry gives both the same series.
             instruments = methods[index].load() ?? methods[index].storeIfNilThenLoad(makeInstruments(method))
         } else {
@@ -124,8 +143,13 @@ package final class HostMetrics: Sendable {
     }
 
     private static func index(_ handler: HandlerKind, _ outcome: CallOutcome) -> Int {
-        HandlerKind.allCases.firstIndex(of: handler)! * CallOutcome.allCases.count + CallOutcome.allCases.firstIndex(of: outcome)!
+        handlerOrder.firstIndex(of: handler)! * outcomeOrder.count + outcomeOrder.firstIndex(of: outcome)!
     }
+
+    // `allCases` makes a new array each time it is read: read once, here.
+    private static let methodOrder = MethodID.allCases
+    private static let handlerOrder = HandlerKind.allCases
+    private static let outcomeOrder = CallOutcome.allCases
 
     /// An instance of a family's resident hook was started.
     func residentStarted(_ family: Family) {
@@ -135,12 +159,13 @@ package final class HostMetrics: Sendable {
     /// The calls in flight now: method, network, seconds since they began; oldest first.
     func callsInFlight() -> [(method: String, network: String?, age: Double)] {
         let now = HookRunner.now()
-        return running.withLock { $0.calls.sorted { $0.key < $1.key }.map { ($0.value.method, $0.value.network, now - $0.value.began) } }
+        return running.flatMap { shard in shard.table.withLock { Array($0.calls.values) } }
+            .sorted { $0.began < $1.began }.map { ($0.method, $0.network, now - $0.began) }
     }
 
     /// The text Prometheus scrapes, with the levels read now. Reads the records: off the event loop.
     package func exposition(_ report: BackendReport) -> [UInt8] {
-        inFlight.record(running.withLock { $0.calls.count })
+        inFlight.record(running.reduce(0) { count, shard in count + shard.table.withLock { $0.calls.count } })
         for family in Family.allCases {
             residentInstances[family]?.record(report.resident.filter { $0.family == family }.count)
         }
