@@ -1,4 +1,5 @@
 import NetplugCore
+import NetplugServer
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,25 +12,13 @@ enum UnixHTTP {
     }
 
     static func get(_ target: String, socket path: String, waitingUpTo seconds: Int32 = 10) throws -> (status: Int, body: [UInt8]) {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw Failure(description: "cannot make a socket: \(errnoText())") }
+        let fd: Int32
+        switch Listeners.connectUnix(path) {
+        case .success(let connected): fd = connected
+        case .failure(let failure):
+            throw Failure(description: "cannot reach a host at \(path): \(errnoText(failure.code)) (is `netplug-host serve` running with that --name or --socket?)")
+        }
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw Failure(description: "\(path): the socket path is too long")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else {
-            throw Failure(description: "cannot reach a host at \(path): \(errnoText()) (is `netplug-host serve` running with that --name or --socket?)")
-        }
         let request = Array("GET \(target) HTTP/1.1\r\nHost: netplug\r\nConnection: close\r\n\r\n".utf8)
         var sent = 0
         while sent < request.count {

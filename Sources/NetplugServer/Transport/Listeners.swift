@@ -56,13 +56,22 @@ package enum Listeners {
     }
 
     static func isLive(_ path: String) -> Bool {
+        guard case .success(let fd) = connectUnix(path) else { return false }
+        close(fd)
+        return true
+    }
+
+    /// A connected Unix stream socket (close-on-exec), or the errno of the failure.
+    package static func connectUnix(_ path: String) -> Result<Int32, Errno> {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
+        guard fd >= 0 else { return .failure(Errno(errno)) }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            close(fd)
+            return .failure(Errno(ENAMETOOLONG))
+        }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             raw.copyBytes(from: bytes)
             raw[bytes.count] = 0
@@ -70,7 +79,18 @@ package enum Listeners {
         let rc = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        return rc == 0
+        guard rc == 0 else {
+            let failure = Errno(errno)
+            close(fd)
+            return .failure(failure)
+        }
+        return .success(fd)
+    }
+
+    /// An errno value, as an Error.
+    package struct Errno: Error {
+        package let code: Int32
+        init(_ code: Int32) { self.code = code }
     }
 
     package static func removeSocket(_ path: String) { unlink(path) }
