@@ -173,6 +173,7 @@ def test_soak_no_call_lost_or_repeated_and_nothing_grows(workdir, hooks):
                 samples[i] = (fds(host.proc.pid), *status(host.proc.pid))
 
     threads = [threading.Thread(target=worker) for _ in range(32)]
+    before = status(host.proc.pid)
     try:
         for t in threads:
             t.start()
@@ -195,7 +196,11 @@ def test_soak_no_call_lost_or_repeated_and_nothing_grows(workdir, hooks):
     first = samples[min(samples)]
     print(f"soak {total} calls: fds/threads/rss_kb after a fifth {first}, at the end {end}")
     assert end[0] <= first[0], "descriptors grew"
-    assert end[1] <= first[1] + 2, "threads grew"
+    # The workers grow to the calls blocked at once, at most one per network (calls on a
+    # network run in order), whenever that peak comes, and Swift's cooperative pool starts
+    # its threads (one per core) on first use; a leak would grow with the 3,000 calls.
+    bound = max(first[1] + 2, before[0] + 16 + os.cpu_count() + 2)
+    assert end[1] <= bound, f"threads grew: {before[0]} before, {first[1]} after a fifth, {end[1]} at the end"
     assert end[2] < first[2] + 4096, "RSS grew by more than 4 MiB"
     assert zombies == []
 
