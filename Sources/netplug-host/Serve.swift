@@ -85,6 +85,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Also answer GET /metrics (Prometheus) on this TCP address; the plugin socket always does.", valueName: "host:port"))
     var metrics: String?
 
+    @Flag(help: "Count nothing: GET /metrics and GET /status answer 404 (for measuring what counting costs).")
+    var noMetrics = false
+
     func validate() throws {
         try ResidentInstancesOption.check(residentInstances)
         guard timeout > 0, timeout.isFinite else {
@@ -98,6 +101,9 @@ struct Serve: AsyncParsableCommand {
         }
         if let tcp { _ = try Serve.parseHostPort(tcp, option: "--tcp") }
         if let metrics { _ = try Serve.parseHostPort(metrics, option: "--metrics") }
+        if metrics != nil && noMetrics {
+            throw ValidationError("--metrics and --no-metrics cannot be used together: choose one")
+        }
         if let group, Listeners.groupID(group) == nil {
             throw ValidationError("--group \(group): no such group")
         }
@@ -180,7 +186,7 @@ struct Serve: AsyncParsableCommand {
             spec = .unix(path: path, group: group)
         }
 
-        let hostMetrics = HostMetrics()
+        let hostMetrics = HostMetrics(enabled: !noMetrics)
         let driver = HookDriver(settings: HookDriverSettings(hooks: folder, name: plugin.name, stateDir: stateDir,
                                                              timeout: timeout, scope: scope.rawValue,
                                                              residentInstances: residentInstances), logger: logger,

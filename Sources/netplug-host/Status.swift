@@ -64,7 +64,8 @@ struct Status: ParsableCommand {
     func fetch() throws -> JSON {
         let reply = try UnixHTTP.get("/status", socket: path)
         guard reply.status == 200 else {
-            throw UnixHTTP.Failure(description: "\(path) answered GET /status with \(reply.status): is it an older netplug-host? (status needs 0.21 or later)")
+            let said = String(decoding: reply.body.prefix(200), as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+            throw UnixHTTP.Failure(description: "\(path) answered GET /status with \(reply.status): \(said) (status needs netplug-host 0.21 or later, counting)")
         }
         do {
             return try JSON.parse(reply.body)

@@ -375,3 +375,14 @@ def test_the_documented_alerts_and_queries_are_valid(workdir):
         f.write(rules)
     out = subprocess.run([PROMTOOL, "check", "rules", path], capture_output=True, text=True)
     assert out.returncode == 0 and "SUCCESS: 3 rules found" in out.stdout, out
+
+
+def test_no_metrics_counts_nothing_and_says_so(hooks, start):
+    host = start("--no-metrics")
+    assert host.call("/NetworkDriver.GetCapabilities", {}).status == 200
+    reply = host.call("/metrics", method="GET")
+    assert reply.status == 404 and reply.raw.decode().strip() == "this host counts nothing: it was started with --no-metrics"
+    out = run_host("status", "--socket", host.socket)
+    assert out.returncode == 1 and "this host counts nothing: it was started with --no-metrics" in out.stderr, out
+    both = run_host("serve", "--hooks", hooks.path, "--metrics", "127.0.0.1:0", "--no-metrics")
+    assert both.returncode == 64 and "--metrics and --no-metrics cannot be used together" in both.stderr, both

@@ -19,11 +19,11 @@ package final class Dispatcher: Sendable {
         self.metrics = metrics
     }
 
-    /// `GET /metrics`: Prometheus' text. Reads records: call it off the event loop.
-    package func metricsPage() -> [UInt8] { metrics.exposition(backend.report()) }
+    /// `GET /metrics`: Prometheus' text; nil with `--no-metrics`. Reads records: call it off the event loop.
+    package func metricsPage() -> [UInt8]? { metrics.enabled ? metrics.exposition(backend.report()) : nil }
 
-    /// `GET /status`: what `netplug-host status` prints. Off the event loop too.
-    package func statusPage() -> JSON { metrics.status(backend.report()) }
+    /// `GET /status`: what `netplug-host status` prints; nil with `--no-metrics`. Off the event loop too.
+    package func statusPage() -> JSON? { metrics.enabled ? metrics.status(backend.report()) : nil }
 
     /// Answers one request. `respond` is called exactly once: at once (on the caller's
     /// thread, the event loop) when nothing has to wait, else from the task that served it.
@@ -101,7 +101,7 @@ package final class Dispatcher: Sendable {
     }
 
     /// The call's log line and its count in the metrics.
-    private func log(_ call: Call, _ served: Served, started: Double, entry: HostMetrics.Entry) {
+    private func log(_ call: Call, _ served: Served, started: Double, entry: HostMetrics.Entry?) {
         let method = call.method
         let seconds = HookRunner.now() - started
         let outcome: CallOutcome = served.timedOut ? .timeout : served.answer.status == 200 ? .ok : .error

@@ -80,7 +80,11 @@ package final class HostMetrics: Sendable {
     private let openFDs: CoreMetrics.Gauge
     private let startTime: CoreMetrics.Gauge
 
-    package init(version: String = NetplugVersion.current) {
+    /// False with `serve --no-metrics`: nothing is counted, and the pages are not served.
+    package let enabled: Bool
+
+    package init(version: String = NetplugVersion.current, enabled: Bool = true) {
+        self.enabled = enabled
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.durationHistogramBuckets = [HostMetrics.callDuration: HostMetrics.buckets]
         self.factory = factory
@@ -104,7 +108,8 @@ package final class HostMetrics: Sendable {
     package let version: String
 
     /// A checked call begins: it is in flight until `ended`. Returns its place in the table.
-    func began(_ method: String, network: String?, at time: Double) -> Entry {
+    func began(_ method: String, network: String?, at time: Double) -> Entry? {
+        guard enabled else { return nil }
         // Thread handles are far apart and alike in their low bits: mix them (Fibonacci hashing).
         let shard = Int((UInt(pthread_self()) &* 0x9E37_79B9_7F4A_7C15) >> 60)
         let id = running[shard].table.withLock { table in
@@ -117,6 +122,7 @@ package final class HostMetrics: Sendable {
 
     /// Any answered call, refused ones included (with no `entry`): counted and timed.
     func ended(_ entry: Entry?, method: String, id: MethodID? = nil, handler: HandlerKind, outcome: CallOutcome, seconds: Double) {
+        guard enabled else { return }
         if let entry { _ = running[entry.shard].table.withLock { $0.calls.removeValue(forKey: entry.id) } }
         let instruments: MethodInstruments
         if let id, let index = HostMetrics.methodOrder.firstIndex(of: id) {

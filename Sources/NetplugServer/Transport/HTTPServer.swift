@@ -206,11 +206,21 @@ final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
         let bound = NIOLoopBound((self, context), eventLoop: loop)
         let dispatcher = server.dispatcher
         WorkerPool.shared.submit {
-            let status: Int, contentType: String, bytes: [UInt8]
+            let off = Array("this host counts nothing: it was started with --no-metrics\n".utf8)
+            var status = 200, contentType = "text/plain; charset=utf-8", bytes: [UInt8]
             switch page {
-            case .metrics: (status, contentType, bytes) = (200, "text/plain; version=0.0.4; charset=utf-8", dispatcher.metricsPage())
-            case .status: (status, contentType, bytes) = (200, "application/json", dispatcher.statusPage().bytes)
-            case .notFound: (status, contentType, bytes) = (404, "text/plain; charset=utf-8", Array("only GET /metrics is served here\n".utf8))
+            case .metrics:
+                contentType = "text/plain; version=0.0.4; charset=utf-8"
+                bytes = dispatcher.metricsPage() ?? off
+            case .status:
+                contentType = "application/json"
+                bytes = dispatcher.statusPage()?.bytes ?? off
+            case .notFound:
+                bytes = Array("only GET /metrics is served here\n".utf8)
+            }
+            if page == .notFound || !dispatcher.metrics.enabled {
+                status = 404
+                contentType = "text/plain; charset=utf-8"
             }
             loop.execute {
                 let (handler, context) = bound.value
