@@ -192,19 +192,23 @@ package struct Records: Sendable {
         package var orphan = false
     }
 
+    /// The record files, networks first: kind, id, path (temporary files left out).
+    private func recordFiles() -> [(kind: String, id: String, path: String)] {
+        [("network", networksDir), ("endpoint", endpointsDir)].flatMap { kind, folder in
+            FolderListing.fileNames(in: folder).sorted().filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }
+                .map { (kind, String($0.dropLast(5)), folder + "/" + $0) }
+        }
+    }
+
     /// Every record, damaged ones included (with the reason), networks first. An endpoint whose
     /// network has no record is an orphan: nothing will ever call DeleteEndpoint for it.
     package func list() -> [Entry] {
         var entries: [Entry] = []
-        for (kind, folder) in [("network", networksDir), ("endpoint", endpointsDir)] {
-            for name in FolderListing.fileNames(in: folder).sorted() where name.hasSuffix(".json") && !name.hasPrefix(".") {
-                let path = folder + "/" + name
-                let id = String(name.dropLast(5))
-                do {
-                    entries.append(Entry(kind: kind, id: id, path: path, record: try read(path), problem: nil))
-                } catch {
-                    entries.append(Entry(kind: kind, id: id, path: path, record: nil, problem: "\(error)"))
-                }
+        for (kind, id, path) in recordFiles() {
+            do {
+                entries.append(Entry(kind: kind, id: id, path: path, record: try read(path), problem: nil))
+            } catch {
+                entries.append(Entry(kind: kind, id: id, path: path, record: nil, problem: "\(error)"))
             }
         }
         let networks = Set(entries.filter { $0.kind == "network" }.map(\.id))
@@ -224,15 +228,12 @@ package struct Records: Sendable {
         var problems: [String] = []
         var networks = Set<String>()
         var endpointNetworks: [(path: String, network: String)] = []
-        for (kind, folder) in [("network", networksDir), ("endpoint", endpointsDir)] {
-            for name in FolderListing.fileNames(in: folder) where name.hasSuffix(".json") && !name.hasPrefix(".") {
-                let path = folder + "/" + name
-                do {
-                    let network = try read(path)?.member("NetworkID")?.string
-                    if kind == "network" { networks.insert(String(name.dropLast(5))) } else if let network { endpointNetworks.append((path, network)) }
-                } catch {
-                    problems.append("\(error)")
-                }
+        for (kind, id, path) in recordFiles() {
+            do {
+                let network = try read(path)?.member("NetworkID")?.string
+                if kind == "network" { networks.insert(id) } else if let network { endpointNetworks.append((path, network)) }
+            } catch {
+                problems.append("\(error)")
             }
         }
         for (path, network) in endpointNetworks where !networks.contains(network) {
@@ -245,11 +246,9 @@ package struct Records: Sendable {
     /// not an object): what `status` and `/metrics` report. Each is read and dropped.
     package func tally() -> RecordTally {
         var tally = RecordTally()
-        for (kind, folder) in [("network", networksDir), ("endpoint", endpointsDir)] {
-            for name in FolderListing.fileNames(in: folder) where name.hasSuffix(".json") && !name.hasPrefix(".") {
-                if kind == "network" { tally.networks += 1 } else { tally.endpoints += 1 }
-                do { _ = try read(folder + "/" + name) } catch { tally.damaged += 1 }
-            }
+        for (kind, _, path) in recordFiles() {
+            if kind == "network" { tally.networks += 1 } else { tally.endpoints += 1 }
+            do { _ = try read(path) } catch { tally.damaged += 1 }
         }
         return tally
     }

@@ -80,7 +80,7 @@ struct Bundle: ParsableCommand {
             }
         }
         for mount in mounts {
-            let parts = mount.split(separator: "=", maxSplits: 1).map(String.init)
+            let parts = Bundle.mountParts(mount)
             guard parts.count == 2, Identifier.isValid(parts[0]), parts[0] != "state", parts[1].hasPrefix("/") else {
                 throw ValidationError("--mount \(mount.debugDescription): give NAME=/absolute/path, NAME of letters, digits, '_', '.' or '-' (not \"state\")")
             }
@@ -145,9 +145,7 @@ struct Bundle: ParsableCommand {
             try rootfs.addPrograms(programs.map(\.path))
             for (name, path) in programs { try rootfs.linkOnPath(name, to: path) }
             try rootfs.addHooks(from: source, stateDir: stateDir)
-            for mount in mounts {
-                try Records.makeFolder(rootfs.root + String(mount[mount.index(after: mount.firstIndex(of: "=")!)...]))
-            }
+            for mount in mounts { try Records.makeFolder(rootfs.root + Bundle.mountParts(mount)[1]) }
             try Records(stateDir: staging).writeText(config(ipam: folder.hasIpam).text + "\n", to: staging + "/config.json")
             try rootfs.finish()
             size = rootfs.measure()
@@ -181,6 +179,11 @@ struct Bundle: ParsableCommand {
     }
 
     var stateDir: String { "/var/lib/netplug/\(name)" }
+
+    /// `--mount NAME=PATH` as [NAME, PATH] (checked by `validate`).
+    static func mountParts(_ mount: String) -> [String] {
+        mount.split(separator: "=", maxSplits: 1).map(String.init)
+    }
 
     /// Every executable file in the folder, links followed: hooks, and helpers they run.
     /// Programs a network driver commonly runs that the plugin only has when given as --tool.
@@ -313,7 +316,7 @@ struct Bundle: ParsableCommand {
                 "options": .array([.string("rbind"), .string("rw")]),
                 "settable": .array([.string("source")]),
             ])] + mounts.map { mount -> JSON in
-                let parts = mount.split(separator: "=", maxSplits: 1).map(String.init)
+                let parts = Bundle.mountParts(mount)
                 return .object([
                     "name": .string(parts[0]),
                     "description": .string("\(parts[1]) of the machine, read-only"),

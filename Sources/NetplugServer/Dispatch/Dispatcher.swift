@@ -19,11 +19,11 @@ package final class Dispatcher: Sendable {
         self.metrics = metrics
     }
 
-    /// `GET /metrics`: Prometheus' text; nil with `--no-metrics`. Reads records: call it off the event loop.
-    package func metricsPage() -> [UInt8]? { metrics.enabled ? metrics.exposition(backend.report()) : nil }
+    /// `GET /metrics`: Prometheus' text. Reads records: call it off the event loop.
+    package func metricsPage() -> [UInt8] { metrics.exposition(backend.report()) }
 
-    /// `GET /status`: what `netplug-host status` prints; nil with `--no-metrics`. Off the event loop too.
-    package func statusPage() -> JSON? { metrics.enabled ? metrics.status(backend.report()) : nil }
+    /// `GET /status`: what `netplug-host status` prints. Off the event loop too.
+    package func statusPage() -> JSON { metrics.status(backend.report()) }
 
     /// Answers one request. `respond` is called exactly once: at once (on the caller's
     /// thread, the event loop) when nothing has to wait, else from the task that served it.

@@ -163,11 +163,11 @@ final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
             if received > Dispatcher.maxBody {
                 return finish(.error(413, "the request is larger than 1 MiB"), request: request, context: context)
             }
-            let loop = context.eventLoop
-            let bound = NIOLoopBound((self, context), eventLoop: loop)
             if let page = Page(request, role: server.role) {
                 return serve(page, request: request, context: context)
             }
+            let loop = context.eventLoop
+            let bound = NIOLoopBound((self, context), eventLoop: loop)
             let bytes = Array(body.readableBytesView)
             server.dispatcher.handle(path: request.uri, body: bytes) { answer in
                 if loop.inEventLoop {
@@ -206,21 +206,17 @@ final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
         let bound = NIOLoopBound((self, context), eventLoop: loop)
         let dispatcher = server.dispatcher
         WorkerPool.shared.submit {
-            let off = Array("this host counts nothing: it was started with --no-metrics\n".utf8)
-            var status = 200, contentType = "text/plain; charset=utf-8", bytes: [UInt8]
+            let (status, contentType, bytes): (Int, String, [UInt8])
             switch page {
-            case .metrics:
-                contentType = "text/plain; version=0.0.4; charset=utf-8"
-                bytes = dispatcher.metricsPage() ?? off
-            case .status:
-                contentType = "application/json"
-                bytes = dispatcher.statusPage()?.bytes ?? off
             case .notFound:
-                bytes = Array("only GET /metrics is served here\n".utf8)
-            }
-            if page == .notFound || !dispatcher.metrics.enabled {
-                status = 404
-                contentType = "text/plain; charset=utf-8"
+                (status, contentType, bytes) = (404, "text/plain; charset=utf-8", Array("only GET /metrics is served here\n".utf8))
+            case .metrics where dispatcher.metrics.enabled:
+                (status, contentType, bytes) = (200, "text/plain; version=0.0.4; charset=utf-8", dispatcher.metricsPage())
+            case .status where dispatcher.metrics.enabled:
+                (status, contentType, bytes) = (200, "application/json", dispatcher.statusPage().bytes)
+            case .metrics, .status:
+                (status, contentType, bytes) = (404, "text/plain; charset=utf-8",
+                                                Array("this host counts nothing: it was started with --no-metrics\n".utf8))
             }
             loop.execute {
                 let (handler, context) = bound.value
